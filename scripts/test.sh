@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds everything and runs all tests, in two passes:
+#   1. build/release        Release, -march=native, -Werror          (all tests)
+#   2. build/portable-asan  Debug, portable (no -march), ASan+UBSan,
+#                           -Werror                    (all but label packaging)
+# Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/install-deps.sh
+
+jobs=2
+header() { printf '\n==== %s ====\n\n' "$*"; }
+
+header "Pass 1/2: Release, native (build/release)"
+cmake -S . -B build/release -G Ninja \
+  -DCMAKE_BUILD_TYPE=Release -DSFC_NATIVE=ON -DSFC_WERROR=ON -DSFC_SANITIZE=OFF
+cmake --build build/release -j"$jobs"
+ctest --test-dir build/release --output-on-failure --no-tests=error -j"$jobs"
+
+header "Pass 2/2: Debug, portable, ASan+UBSan (build/portable-asan)"
+# Exported before building: gtest_discover_tests runs the binaries at build time.
+export ASAN_OPTIONS=halt_on_error=1:print_stacktrace=1:detect_leaks=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+cmake -S . -B build/portable-asan -G Ninja \
+  -DCMAKE_BUILD_TYPE=Debug -DSFC_NATIVE=OFF -DSFC_WERROR=ON -DSFC_SANITIZE=ON
+cmake --build build/portable-asan -j"$jobs"
+ctest --test-dir build/portable-asan --output-on-failure --no-tests=error -j"$jobs" \
+  -LE packaging
+
+header "All passes succeeded"
