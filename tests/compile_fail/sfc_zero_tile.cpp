@@ -1,0 +1,5 @@
+// expect: satisfaction of [^<]*PositiveTileSize<M_>.*with M_ = 0
+// An SFC tile must produce at least one output: PositiveTileSize rejects M = 0.
+#include <sfc/transforms/sfc.hpp>
+
+int main() { return sfc::SFC<6, 0, 3>::T; }
