@@ -1,0 +1,30 @@
+#pragma once
+// SFC: Symbolic Fourier Convolution, header-only.
+//
+// The umbrella header. The folders tell the story, each layer depending only
+// on the ones before it:
+//   sfc/algebra/     exact constexpr rationals, matrices, polynomials, cyclotomics
+//   sfc/transforms/  generators: SFC<N, M, R>, Winograd<M, R>, 2D forms, proofs
+//   sfc/core/        shapes, layouts, errors shared by the operators
+//   sfc/reference/   always-correct direct convolution and tile-by-tile evaluator
+
+#include "sfc/version.hpp"
+
+#include "sfc/algebra/cyclotomic.hpp"
+#include "sfc/algebra/matrix.hpp"
+#include "sfc/algebra/polynomial.hpp"
+#include "sfc/algebra/rational.hpp"
+
+#include "sfc/transforms/bilinear.hpp"
+#include "sfc/transforms/cyclic.hpp"
+#include "sfc/transforms/form2d.hpp"
+#include "sfc/transforms/proof.hpp"
+#include "sfc/transforms/sfc.hpp"
+#include "sfc/transforms/winograd.hpp"
+
+#include "sfc/core/checked.hpp"
+#include "sfc/core/conv_shape.hpp"
+#include "sfc/core/error.hpp"
+
+#include "sfc/reference/direct_conv.hpp"
+#include "sfc/reference/tile_evaluator.hpp"
