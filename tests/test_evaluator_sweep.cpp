@@ -2,7 +2,8 @@
 // R in 1..7, in both 2D forms, generated at run time by the same generator
 // the constexpr types use (make_sfc_1d, make_plan_2d), run tile by tile on
 // random int8 tensors and compared bit for bit with direct convolution. Odd
-// image sizes, padding 0..R-1 on each side, batch 1-2, 1-3 channels.
+// image sizes, padding 0..R-1 on each side, batch 1-2, 1-3 channels; random
+// data and the extremes (all +127, all -128, alternating signs).
 
 #include <gtest/gtest.h>
 
@@ -37,21 +38,35 @@ sfc::Conv2dShape sweep_shape(int M, int R, int variant) {
   return s;
 }
 
+/// Data fills: random, and the adversarial extremes.
+enum class Fill { random, all_max, all_min, alternating };
+
+std::int8_t value(Fill f, std::size_t i, std::mt19937& rng) {
+  std::uniform_int_distribution<int> dist(-128, 127);
+  switch (f) {
+    case Fill::all_max: return 127;
+    case Fill::all_min: return -128;
+    case Fill::alternating: return static_cast<std::int8_t>(i % 2 != 0 ? 127 : -128);
+    case Fill::random: break;
+  }
+  return static_cast<std::int8_t>(dist(rng));
+}
+
 void expect_bit_exact(const sfc::Plan2D& plan, const sfc::Conv2dShape& s, std::mt19937& rng,
-                      const std::string& what) {
+                      const std::string& what, Fill fill = Fill::random) {
   std::uniform_int_distribution<int> dist(-128, 127);
   std::vector<std::int8_t> x(static_cast<std::size_t>(s.input_elements()));
   std::vector<std::int8_t> w(static_cast<std::size_t>(s.weight_elements()));
   std::vector<std::int32_t> bias(static_cast<std::size_t>(s.out_channels));
-  for (auto& v : x) v = static_cast<std::int8_t>(dist(rng));
-  for (auto& v : w) v = static_cast<std::int8_t>(dist(rng));
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = value(fill, i, rng);
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = value(fill, i + 1, rng);
   for (auto& v : bias) v = dist(rng) * 1000;
   std::vector<std::int32_t> expected(static_cast<std::size_t>(s.output_elements()));
   std::vector<std::int32_t> got(expected.size(), -1);
   sfc::reference::conv2d_direct(s, std::span<const std::int8_t>(x), std::span<const std::int8_t>(w),
                                 std::span<const std::int32_t>(bias), std::span<std::int32_t>(expected));
   sfc::reference::conv2d_tiled_exact(plan, s, x, w, bias, got);
-  ASSERT_EQ(got, expected) << what << " " << s.to_string();
+  ASSERT_EQ(got, expected) << what << " fill " << static_cast<int>(fill) << " " << s.to_string();
 }
 
 class EvaluatorSweep : public ::testing::TestWithParam<int> {};
@@ -73,6 +88,8 @@ TEST_P(EvaluatorSweep, EveryTileAndKernelIsBitExactInBothForms) {
         ASSERT_EQ(sfc::output_denominator(plan), N * N) << what;
         for (int variant = 0; variant < 2; ++variant)
           expect_bit_exact(plan, sweep_shape(M, R, M * R + variant), rng, what);
+        for (const Fill f : {Fill::all_max, Fill::all_min, Fill::alternating})
+          expect_bit_exact(plan, sweep_shape(M, R, M + R), rng, what, f);
         ++algorithms;
       }
     }

@@ -23,7 +23,8 @@ using sfc::Rational;
 // ---- DESIGN.md 1.4: int8 bounds, decided at compile time. ----
 static_assert(sfc::int8_data_bound<sfc::sfc6_7_3::symbolic_2d>() == 4608);
 static_assert(sfc::int8_weight_bound<sfc::sfc6_7_3::symbolic_2d>() == 1152);
-static_assert(sfc::int32_channel_limit<sfc::sfc6_7_3::symbolic_2d>() == 404);  // 2^31-1 / (4608*1152)
+// floor((2^31 - 1) / (4608 * 1152)) = 404.
+static_assert(sfc::int32_channel_limit<sfc::sfc6_7_3::symbolic_2d>() == 404);
 static_assert(sfc::int8_data_bound<sfc::sfc6_6_3::symbolic_2d>() == 4608);
 static_assert(sfc::int32_channel_limit<sfc::sfc6_6_3::symbolic_2d>() == 404);
 static_assert(sfc::int8_weight_bound<sfc::sfc6_6_5::symbolic_2d>() == 3200);
@@ -69,7 +70,8 @@ class JsonReader {
     return false;
   }
   void skip_ws() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
+    while (pos_ < s_.size() &&
+           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
       ++pos_;
   }
   bool eat(char c) {
@@ -204,7 +206,8 @@ void expect_json_matrix(const Json& j, const sfc::DenseMatrix& m, const char* wh
   ASSERT_EQ(j.kind, Json::array) << what;
   ASSERT_EQ(j.items.size(), static_cast<std::size_t>(m.rows)) << what;
   for (int r = 0; r < m.rows; ++r) {
-    ASSERT_EQ(j[static_cast<std::size_t>(r)].items.size(), static_cast<std::size_t>(m.cols)) << what;
+    ASSERT_EQ(j[static_cast<std::size_t>(r)].items.size(), static_cast<std::size_t>(m.cols))
+        << what;
     for (int c = 0; c < m.cols; ++c) {
       const Json& e = j[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)];
       if (m(r, c).is_integer()) {
@@ -384,7 +387,7 @@ TEST(Print, FormatRatioRoundsExactly) {
   EXPECT_EQ(sfc::detail::format_ratio(441, 132, 2), "3.34");
   EXPECT_EQ(sfc::detail::format_ratio(144, 46, 2), "3.13");
   EXPECT_EQ(sfc::detail::format_ratio(144, 36, 2), "4.00");
-  EXPECT_EQ(sfc::detail::format_ratio(1, 200, 2), "0.01");   // 0.005 rounds up
+  EXPECT_EQ(sfc::detail::format_ratio(1, 200, 2), "0.01");  // 0.005 rounds up
   EXPECT_EQ(sfc::detail::format_ratio(2, 3, 0), "1");
 }
 
@@ -404,11 +407,11 @@ TEST(Describe, Sfc6_7_3ShowsTheDesignCorrections) {
   EXPECT_NE(d.find("y[5] += (x[7] - x[1]) * w[2]"), std::string::npos) << d;
   EXPECT_NE(d.find("y[6] += (x[7] - x[1]) * w[1]"), std::string::npos) << d;
   EXPECT_NE(d.find("y[6] += (x[8] - x[2]) * w[2]"), std::string::npos) << d;
-  for (const char* s : {"SFC-6(7x7, 3x3)", "sfc6_7_3", "N = 6", "T = 12", "window offset 1",
-                        "1/6 x", "Phi_3(z) = z^2 + z + 1", "Phi_6(z) = z^2 - z + 1",
-                        "4 single products", "nested 144", "symbolic 132", "direct 441",
-                        "3.34x", "denominator (symbolic): 36", "= 4608 (fits int16)",
-                        "= 1152 (fits int16)", "at most 404 input channels"}) {
+  for (const char* s :
+       {"SFC-6(7x7, 3x3)", "sfc6_7_3", "N = 6", "T = 12", "window offset 1", "1/6 x",
+        "Phi_3(z) = z^2 + z + 1", "Phi_6(z) = z^2 - z + 1", "4 single products", "nested 144",
+        "symbolic 132", "direct 441", "3.34x", "denominator (symbolic): 36", "= 4608 (fits int16)",
+        "= 1152 (fits int16)", "at most 404 input channels"}) {
     EXPECT_NE(d.find(s), std::string::npos) << "missing \"" << s << "\" in\n" << d;
   }
 }
@@ -417,9 +420,9 @@ TEST(Describe, WinogradHasNoWindowAndReportsTheNestedForm) {
   const std::string d = sfc::describe(std::type_identity<sfc::wino4_3>{});
   EXPECT_EQ(d.find("Window"), std::string::npos) << d;
   EXPECT_EQ(d.find("symbolic"), std::string::npos) << d;
-  for (const char* s : {"Winograd F(4x4, 3x3)", "wino4_3", "T = 6", "6 single products",
-                        "nested 36", "direct 144", "reduction direct / nested: 4.00x",
-                        "at most 1310 input channels"}) {
+  for (const char* s :
+       {"Winograd F(4x4, 3x3)", "wino4_3", "T = 6", "6 single products", "nested 36", "direct 144",
+        "reduction direct / nested: 4.00x", "at most 1310 input channels"}) {
     EXPECT_NE(d.find(s), std::string::npos) << "missing \"" << s << "\" in\n" << d;
   }
   // F(2x2, 3x3): G has halves; its 2D weight growth 9/4 gives exactly 288.
@@ -433,13 +436,13 @@ TEST(Describe, WinogradHasNoWindowAndReportsTheNestedForm) {
 
 TEST(ToJson, Sfc6_7_3) {
   const std::string s = sfc::to_json<sfc::sfc6_7_3>();
-  for (const char* sub : {"{\"name\":\"sfc6_7_3\",", "\"display_name\":\"SFC-6(7x7, 3x3)\"",
-                          "\"N\":6", "\"T\":12", "\"window_offset\":1", "\"AT_denominator\":6",
-                          "\"mults_2d_symbolic\":132", "\"mults_2d_nested\":144",
-                          "\"mults_2d_direct\":441", "{\"output\":0,\"tap\":0,\"plus\":0,\"minus\":6}",
-                          "\"data_bound\":4608", "\"weight_bound\":1152",
-                          "\"int32_channel_limit\":404", "\"AT_denominator_2d\":36",
-                          "\"-1/6\""}) {
+  for (const char* sub :
+       {"{\"name\":\"sfc6_7_3\",", "\"display_name\":\"SFC-6(7x7, 3x3)\"", "\"N\":6", "\"T\":12",
+        "\"window_offset\":1", "\"AT_denominator\":6", "\"mults_2d_symbolic\":132",
+        "\"mults_2d_nested\":144", "\"mults_2d_direct\":441",
+        "{\"output\":0,\"tap\":0,\"plus\":0,\"minus\":6}", "\"data_bound\":4608",
+        "\"weight_bound\":1152", "\"int32_channel_limit\":404", "\"AT_denominator_2d\":36",
+        "\"-1/6\""}) {
     EXPECT_NE(s.find(sub), std::string::npos) << "missing " << sub << " in\n" << s;
   }
   // Brackets and braces balance outside strings.
@@ -469,9 +472,8 @@ TEST(ToJson, WinogradOmitsTheSfcMembersAndWritesFractionsAsStrings) {
 
 TEST(ToJson, EveryDefaultAlgorithmWritesConsistentJson) {
   std::vector<sfc::AlgorithmSummary> all;
-  sfc::for_each_default_algorithm([&](auto tag) {
-    all.push_back(sfc::summarize<typename decltype(tag)::type>());
-  });
+  sfc::for_each_default_algorithm(
+      [&](auto tag) { all.push_back(sfc::summarize<typename decltype(tag)::type>()); });
   ASSERT_EQ(all.size(), 10u);
   for (const sfc::AlgorithmSummary& a : all) {
     expect_json_matches(a, sfc::to_json(a));

@@ -15,7 +15,7 @@ namespace sfc {
 
 class Polynomial {
  public:
-  static constexpr int capacity = 64;  ///< maximum number of coefficients
+  static constexpr int capacity = 32;  ///< maximum number of coefficients
 
   constexpr Polynomial() = default;
   /// The monomial c * z^power.

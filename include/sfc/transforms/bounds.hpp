@@ -53,7 +53,9 @@ concept HasGrowthBounds2D = requires {
 
 /// An algorithm type (SFC) that offers the symbolic 2D form.
 template <class Alg>
-concept HasSymbolic2D = requires { typename Alg::symbolic_2d; };
+concept HasSymbolic2D = requires {
+  typename Alg::symbolic_2d;
+};
 
 /// The 2D form an algorithm is meant to run in: symbolic when it has one
 /// (SFC), nested otherwise (Winograd).
@@ -121,7 +123,8 @@ constexpr bool int8_weight_fits_int16() {
 template <HasGrowthBounds2D A2>
 constexpr std::int64_t int32_channel_limit() {
   const Rational per_channel = Rational(A2::product_growth) * kInt8MaxMagnitude * kInt8MaxMagnitude;
-  if (per_channel.is_zero()) throw std::domain_error("sfc::int32_channel_limit: zero product growth");
+  if (per_channel.is_zero())
+    throw std::domain_error("sfc::int32_channel_limit: zero product growth");
   return detail::floor_rational(Rational(kInt32Max) / per_channel);
 }
 

@@ -26,11 +26,11 @@
 namespace sfc {
 
 // Names follow Alg::name(): sfc<N>_<M>_<R> and wino<M>_<R>.
-using sfc4_4_3 = SFC<4, 4, 3>;  ///< SFC-4(4x4, 3x3)
-using sfc6_6_3 = SFC<6, 6, 3>;  ///< SFC-6(6x6, 3x3)
-using sfc6_7_3 = SFC<6, 7, 3>;  ///< SFC-6(7x7, 3x3): tiles 224, 112, ..., 7 without waste
-using sfc6_6_5 = SFC<6, 6, 5>;  ///< SFC-6(6x6, 5x5)
-using sfc6_4_7 = SFC<6, 4, 7>;  ///< SFC-6(4x4, 7x7), kernel folded modulo 6
+using sfc4_4_3 = SFC<4, 4, 3>;   ///< SFC-4(4x4, 3x3)
+using sfc6_6_3 = SFC<6, 6, 3>;   ///< SFC-6(6x6, 3x3)
+using sfc6_7_3 = SFC<6, 7, 3>;   ///< SFC-6(7x7, 3x3): tiles 224, 112, ..., 7 without waste
+using sfc6_6_5 = SFC<6, 6, 5>;   ///< SFC-6(6x6, 5x5)
+using sfc6_4_7 = SFC<6, 4, 7>;   ///< SFC-6(4x4, 7x7), kernel folded modulo 6
 using wino2_3 = Winograd<2, 3>;  ///< Winograd F(2x2, 3x3)
 using wino3_3 = Winograd<3, 3>;  ///< Winograd F(3x3, 3x3)
 using wino4_3 = Winograd<4, 3>;  ///< Winograd F(4x4, 3x3)
@@ -63,9 +63,8 @@ template <class List = default_algorithms>
 std::vector<std::string> default_algorithm_names() {
   std::vector<std::string> names;
   names.reserve(std::tuple_size_v<List>);
-  detail::for_each_algorithm_in(
-      [&](auto tag) { names.push_back(decltype(tag)::type::name()); },
-      std::type_identity<List>{});
+  detail::for_each_algorithm_in([&](auto tag) { names.push_back(decltype(tag)::type::name()); },
+                                std::type_identity<List>{});
   return names;
 }
 

@@ -28,6 +28,13 @@ namespace detail {
 constexpr MultBlock cyclotomic_block(int N, int d, int offset, int first_product) {
   const Polynomial phi = cyclotomic(d);
   const int k = phi.degree();
+  // zres[t][c] = coefficient c of z^t mod phi, for every power needed below.
+  const int powers = N > 2 * k - 1 ? N : 2 * k - 1;
+  std::vector<std::array<std::int64_t, kMaxGroupSize>> zres(static_cast<std::size_t>(powers));
+  for (int t = 0; t < powers; ++t) {
+    const Polynomial r = Polynomial::monomial(1, t).mod(phi);
+    for (int c = 0; c < k; ++c) zres[static_cast<std::size_t>(t)][static_cast<std::size_t>(c)] = r[c];
+  }
   for (int cand = 0; cand < polymul_candidates(k); ++cand) {
     const PolyMul pm = polymul_candidate(k, cand);
     bool ternary = true;
@@ -36,7 +43,7 @@ constexpr MultBlock cyclotomic_block(int N, int d, int offset, int first_product
         std::int64_t v = 0;
         for (int c = 0; c < k; ++c)
           v += pm.forms[static_cast<std::size_t>(p)][static_cast<std::size_t>(c)] *
-               power_residue(phi, t, c);
+               zres[static_cast<std::size_t>(t)][static_cast<std::size_t>(c)];
         ternary = v >= -1 && v <= 1;
       }
     if (!ternary) continue;
@@ -54,7 +61,7 @@ constexpr MultBlock cyclotomic_block(int N, int d, int offset, int first_product
       for (int p = 0; p < pm.t; ++p) {
         std::int64_t v = 0;
         for (int e = 0; e < 2 * k - 1; ++e)
-          v += power_residue(phi, e, c) *
+          v += zres[static_cast<std::size_t>(e)][static_cast<std::size_t>(c)] *
                pm.combine[static_cast<std::size_t>(e)][static_cast<std::size_t>(p)];
         b.recon[static_cast<std::size_t>(c)][static_cast<std::size_t>(p)] = static_cast<int>(v);
       }

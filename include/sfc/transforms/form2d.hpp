@@ -229,6 +229,8 @@ constexpr Plan2D make_plan_2d(const Stages1D& s, Form2D form) {
   plan.Dw = s.Dw;
   plan.Ox = s.Ox;
   const int G = static_cast<int>(s.groups.size());
+  plan.pairs.reserve(static_cast<std::size_t>(G * G));
+  plan.products.reserve(static_cast<std::size_t>(s.T * s.T));  // the nested count bounds it
   for (int gi = 0; gi < G; ++gi)
     for (int gj = 0; gj < G; ++gj) {
       const MultBlock& a = s.groups[static_cast<std::size_t>(gi)];
@@ -379,24 +381,45 @@ struct Algorithm2D {
   /// The run-time description (shared with the run-time generators).
   static constexpr Plan2D plan() { return make_plan_2d(Alg::stages(), F); }
 
-  /// Pair blocks in row-group-major order, with their product ranges.
-  static constexpr std::array<PairBlock, num_pairs> pairs = [] {
-    const Plan2D p = plan();
-    std::array<PairBlock, num_pairs> out{};
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = p.pairs[i];
-    return out;
-  }();
-
   /// Multiplications per 2D tile.
-  static constexpr int T = pairs.back().first_product + pairs.back().products;
+  static constexpr int T = plan().T;
 
-  /// Products in order: pairs[i] owns products [first_product, first_product + products).
-  static constexpr std::array<PairProduct, T> products = [] {
+ private:
+  struct Tables {
+    std::array<PairBlock, num_pairs> pairs{};
+    std::array<PairProduct, T> products{};
+  };
+  static constexpr Tables tables_ = [] {
     const Plan2D p = plan();
-    std::array<PairProduct, T> out{};
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = p.products[i];
-    return out;
+    Tables t;
+    for (std::size_t i = 0; i < t.pairs.size(); ++i) t.pairs[i] = p.pairs[i];
+    for (std::size_t i = 0; i < t.products.size(); ++i) t.products[i] = p.products[i];
+    return t;
   }();
+  struct Bounds {
+    Rational data, weight, product;
+    std::int64_t denominator = 1;
+  };
+  // Computed only when a bound is used.
+  static constexpr Bounds bounds() {
+    const Plan2D p = plan();
+    const std::vector<Rational> d = transform_row_l1(p, false);
+    const std::vector<Rational> w = transform_row_l1(p, true);
+    Bounds b;
+    b.data = detail::max_of(d);
+    b.weight = detail::max_of(w);
+    for (std::size_t i = 0; i < d.size(); ++i)
+      if (b.product < d[i] * w[i]) b.product = d[i] * w[i];
+    b.denominator = output_denominator(p);
+    return b;
+  }
+  static constexpr Bounds bounds_ = bounds();
+
+ public:
+  /// Pair blocks in row-group-major order, with their product ranges.
+  static constexpr std::array<PairBlock, num_pairs> pairs = tables_.pairs;
+  /// Products in order: pairs[i] owns products [first_product, first_product + products).
+  static constexpr std::array<PairProduct, T> products = tables_.products;
 
   /// Number of split pair blocks.
   static constexpr int num_split_pairs = [] {
@@ -411,20 +434,12 @@ struct Algorithm2D {
   static constexpr DenseMatrix AT() { return dense_output_transform(plan()); }
 
   /// Worst-case gains: max row L1 norms of BT2 and G2.
-  static constexpr Rational data_growth = detail::max_of(transform_row_l1(plan(), false));
-  static constexpr Rational weight_growth = detail::max_of(transform_row_l1(plan(), true));
+  static constexpr Rational data_growth = bounds_.data;
+  static constexpr Rational weight_growth = bounds_.weight;
   /// max_p L1(BT2 row p) * L1(G2 row p): the largest |product| per unit input and weight.
-  static constexpr Rational product_growth = [] {
-    const Plan2D p = plan();
-    const std::vector<Rational> d = transform_row_l1(p, false);
-    const std::vector<Rational> w = transform_row_l1(p, true);
-    Rational best;
-    for (std::size_t i = 0; i < d.size(); ++i)
-      if (best < d[i] * w[i]) best = d[i] * w[i];
-    return best;
-  }();
+  static constexpr Rational product_growth = bounds_.product;
   /// Common denominator of AT2 (N^2 for SFC-N).
-  static constexpr std::int64_t AT_denominator = output_denominator(plan());
+  static constexpr std::int64_t AT_denominator = bounds_.denominator;
 };
 
 }  // namespace sfc

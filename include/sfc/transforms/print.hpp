@@ -119,7 +119,8 @@ std::string format_entry(const T& v) {
 inline std::string format_cells(int rows, int cols, const std::vector<std::string>& cells,
                                 std::string_view indent) {
   const auto at = [cols](int r, int c) {
-    return static_cast<std::size_t>(r) * static_cast<std::size_t>(cols) + static_cast<std::size_t>(c);
+    return static_cast<std::size_t>(r) * static_cast<std::size_t>(cols) +
+           static_cast<std::size_t>(c);
   };
   std::vector<std::size_t> width(static_cast<std::size_t>(cols), 0);
   for (int r = 0; r < rows; ++r)
@@ -302,9 +303,9 @@ struct AlgorithmSummary {
   int mults_2d_nested = 0;
   int mults_2d_symbolic = 0;  ///< SFC
   int mults_2d_direct = 0;
-  bool symbolic_2d = false;   ///< the 2D numbers below are for the symbolic form (else nested)
-  int split_pairs_2d = 0;     ///< symbolic form: split quadratic pair blocks
-  int mults_2d = 0;           ///< multiplications of that 2D form
+  bool symbolic_2d = false;  ///< the 2D numbers below are for the symbolic form (else nested)
+  int split_pairs_2d = 0;    ///< symbolic form: split quadratic pair blocks
+  int mults_2d = 0;          ///< multiplications of that 2D form
   std::int64_t AT_denominator_2d = 1;
 
   Rational data_growth_1d, weight_growth_1d;
@@ -329,7 +330,8 @@ AlgorithmSummary summarize() {
   if constexpr (HasCorrections<Alg>) {
     s.is_sfc = true;
     s.window_offset = Alg::window_offset;
-    for (const auto& c : Alg::corrections) s.corrections.push_back({c.output, c.tap, c.plus, c.minus});
+    for (const auto& c : Alg::corrections)
+      s.corrections.push_back({c.output, c.tap, c.plus, c.minus});
   }
   s.BT = detail::to_dense(Alg::BT);
   s.G = detail::to_dense(Alg::G);
@@ -454,15 +456,18 @@ inline std::string describe(const AlgorithmSummary& a) {
   os << "  2D (" << form << "): data " << q(a.data_growth_2d) << ", weight "
      << q(a.weight_growth_2d) << ", product " << q(a.product_growth_2d) << "\n";
 
-  const auto fits = [](std::int64_t v) { return v <= kInt16Max ? " (fits int16)" : " (needs int32)"; };
+  const auto fits = [](std::int64_t v) {
+    return v <= kInt16Max ? " (fits int16)" : " (needs int32)";
+  };
   const auto rounded = [](const Rational& g) {
     return (g * kInt8MaxMagnitude).is_integer() ? "" : " (rounded up)";
   };
   os << "\nint8 (|x|, |w| <= " << kInt8MaxMagnitude << "):\n";
   os << "  max |transformed data|   = " << q(a.data_growth_2d) << " * 128 = " << a.int8_data_bound
      << rounded(a.data_growth_2d) << fits(a.int8_data_bound) << "\n";
-  os << "  max |transformed weight| = " << q(a.weight_growth_2d) << " * 128 = "
-     << a.int8_weight_bound << rounded(a.weight_growth_2d) << fits(a.int8_weight_bound) << "\n";
+  os << "  max |transformed weight| = " << q(a.weight_growth_2d)
+     << " * 128 = " << a.int8_weight_bound << rounded(a.weight_growth_2d)
+     << fits(a.int8_weight_bound) << "\n";
   os << "  max |product|            = " << q(a.product_growth_2d)
      << " * 128 * 128 = " << a.int8_product_bound << "\n";
   os << "  int32 accumulation: at most " << a.int32_channel_limit

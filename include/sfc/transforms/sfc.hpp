@@ -173,48 +173,58 @@ struct SfcCore {
   static constexpr SfcPlan1D stages() { return make_sfc_1d(N, M, R); }
 
   /// Window start o: the cyclic part reads x[o .. o+N) (zeros outside the tile).
-  static constexpr int window_offset = stages().window_offset;
-  static constexpr int num_corrections = static_cast<int>(stages().corrections.size());
+  static constexpr int window_offset = choose_window_offset(N, M, R);
+  static constexpr int num_corrections = correction_count(N, M, R, window_offset);
   /// Residue coefficients per dimension: N cyclic residues plus one per correction.
   static constexpr int K = N + num_corrections;
   /// Multiplications of the 1D algorithm.
-  static constexpr int T = stages().T;
+  static constexpr int T = CyclicCorrelation<N>::products + num_corrections;
 
+ private:
+  // Everything below is copied from one evaluation of the generator.
+  struct Tables {
+    std::array<Correction, num_corrections> corrections{};
+    std::array<MultBlock, divisor_count(N) + num_corrections> groups{};
+    Matrix<Rational, K, L> Dx;
+    Matrix<Rational, K, R> Dw;
+    Matrix<Rational, M, K> Ox;
+    Matrix<Rational, T, L> BT;
+    Matrix<Rational, T, R> G;
+    Matrix<Rational, M, T> AT;
+  };
+  static constexpr Tables tables_ = [] {
+    const SfcPlan1D p = stages();
+    if (p.window_offset != window_offset || p.T != T || p.K != K)
+      throw std::logic_error("sfc: generator and type disagree");
+    Tables t;
+    for (std::size_t i = 0; i < t.corrections.size(); ++i) t.corrections[i] = p.corrections[i];
+    for (std::size_t i = 0; i < t.groups.size(); ++i) t.groups[i] = p.groups[i];
+    t.Dx = to_fixed<K, L>(p.Dx);
+    t.Dw = to_fixed<K, R>(p.Dw);
+    t.Ox = to_fixed<M, K>(p.Ox);
+    t.BT = to_fixed<T, L>(expand_forms(p, p.Dx));
+    t.G = to_fixed<T, R>(expand_forms(p, p.Dw));
+    t.AT = to_fixed<M, T>(expand_recon(p));
+    return t;
+  }();
+
+ public:
   /// Correction terms, ordered by output, then tap.
-  static constexpr std::array<Correction, num_corrections> corrections = [] {
-    const SfcPlan1D p = stages();
-    std::array<Correction, num_corrections> out{};
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = p.corrections[i];
-    return out;
-  }();
-
+  static constexpr std::array<Correction, num_corrections> corrections = tables_.corrections;
   /// Multiplication groups: one per cyclotomic factor, then one per correction.
-  static constexpr std::array<MultBlock, divisor_count(N) + num_corrections> groups = [] {
-    const SfcPlan1D p = stages();
-    std::array<MultBlock, divisor_count(N) + num_corrections> out{};
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = p.groups[i];
-    return out;
-  }();
-
+  static constexpr std::array<MultBlock, divisor_count(N) + num_corrections> groups = tables_.groups;
   /// Data residue stage Dx (K x L), ternary.
-  static constexpr Matrix<Rational, K, L> Dx = to_fixed<K, L>(stages().Dx);
+  static constexpr Matrix<Rational, K, L> Dx = tables_.Dx;
   /// Weight residue stage Dw (K x R), ternary: tap k sits at z^((-k) mod N).
-  static constexpr Matrix<Rational, K, R> Dw = to_fixed<K, R>(stages().Dw);
+  static constexpr Matrix<Rational, K, R> Dw = tables_.Dw;
   /// Output stage Ox (M x K): inverse CRT plus corrections. Denominator N.
-  static constexpr Matrix<Rational, M, K> Ox = to_fixed<M, K>(stages().Ox);
-
+  static constexpr Matrix<Rational, M, K> Ox = tables_.Ox;
   /// Data transform BT (T x L), ternary.
-  static constexpr Matrix<Rational, T, L> BT = [] {
-    const SfcPlan1D p = stages();
-    return to_fixed<T, L>(expand_forms(p, p.Dx));
-  }();
+  static constexpr Matrix<Rational, T, L> BT = tables_.BT;
   /// Weight transform G (T x R), ternary.
-  static constexpr Matrix<Rational, T, R> G = [] {
-    const SfcPlan1D p = stages();
-    return to_fixed<T, R>(expand_forms(p, p.Dw));
-  }();
+  static constexpr Matrix<Rational, T, R> G = tables_.G;
   /// Output transform AT (M x T), rational.
-  static constexpr Matrix<Rational, M, T> AT = to_fixed<M, T>(expand_recon(stages()));
+  static constexpr Matrix<Rational, M, T> AT = tables_.AT;
 
   static_assert(is_ternary(BT), "SFC: the data transform BT must be ternary");
   static_assert(is_ternary(G), "SFC: the weight transform G must be ternary");

@@ -88,7 +88,7 @@ constexpr Stages1D make_winograd_1d(int M, int R) {
       num = detail::gcd_i64(num, v.num());
       lead = v.num() > 0 ? 1 : -1;
     }
-    const Rational c(den * lead, num);
+    const Rational c(detail::checked_mul_i64(den, lead), num);
     for (int j = 0; j < n; ++j) s.Dx(t, j) = vinv(j, t) * c;
     for (int j = 0; j < R; ++j) s.Dw(t, j) = vr(t, j) / c;
     for (int i = 0; i < M; ++i) s.Ox(i, t) = vm(t, i);
