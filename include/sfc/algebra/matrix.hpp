@@ -71,40 +71,6 @@ constexpr Matrix<T, N, N> identity() {
   return out;
 }
 
-/// Inverse of a square rational matrix by Gauss-Jordan elimination; throws
-/// std::domain_error (a compile error in a constant expression) when singular.
-template <int N>
-constexpr Matrix<Rational, N, N> inverse(Matrix<Rational, N, N> a) {
-  Matrix<Rational, N, N> inv = identity<Rational, N>();
-  for (int c = 0; c < N; ++c) {
-    int pivot = c;
-    while (pivot < N && a(pivot, c).is_zero()) ++pivot;
-    if (pivot == N) throw std::domain_error("sfc::inverse: singular matrix");
-    for (int j = 0; j < N; ++j) {
-      const Rational t = a(c, j);
-      a(c, j) = a(pivot, j);
-      a(pivot, j) = t;
-      const Rational u = inv(c, j);
-      inv(c, j) = inv(pivot, j);
-      inv(pivot, j) = u;
-    }
-    const Rational p = a(c, c);
-    for (int j = 0; j < N; ++j) {
-      a(c, j) /= p;
-      inv(c, j) /= p;
-    }
-    for (int r = 0; r < N; ++r) {
-      if (r == c || a(r, c).is_zero()) continue;
-      const Rational f = a(r, c);
-      for (int j = 0; j < N; ++j) {
-        a(r, j) -= f * a(c, j);
-        inv(r, j) -= f * inv(c, j);
-      }
-    }
-  }
-  return inv;
-}
-
 /// A run-time sized, row-major rational matrix (constexpr-usable: its storage
 /// is a std::vector, so constant expressions may use it transiently).
 struct DenseMatrix {
@@ -187,6 +153,14 @@ constexpr Matrix<Rational, R, C> to_fixed(const DenseMatrix& d) {
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < C; ++c) m(r, c) = d(r, c);
   return m;
+}
+
+/// Inverse of a square fixed-size rational matrix (Gauss-Jordan, see the
+/// dense overload); throws std::domain_error (a compile error in a constant
+/// expression) when singular.
+template <int N>
+constexpr Matrix<Rational, N, N> inverse(const Matrix<Rational, N, N>& a) {
+  return to_fixed<N, N>(inverse(DenseMatrix::from(a)));
 }
 
 /// Absolute value that works for built-in integers and sfc::Rational.

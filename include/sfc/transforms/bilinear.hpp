@@ -140,30 +140,6 @@ constexpr std::int64_t power_residue(const Polynomial& phi, int e, int c) {
 
 }  // namespace detail
 
-/// F = blockdiag(forms): T x K, so that BT = F Dx and G = F Dw.
-template <int T, int K, std::size_t G>
-constexpr Matrix<Rational, T, K> forms_matrix(const std::array<MultBlock, G>& groups) {
-  Matrix<Rational, T, K> f;
-  for (const MultBlock& b : groups)
-    for (int p = 0; p < b.products; ++p)
-      for (int c = 0; c < b.size; ++c)
-        f(b.first_product + p, b.offset + c) =
-            b.forms[static_cast<std::size_t>(p)][static_cast<std::size_t>(c)];
-  return f;
-}
-
-/// C = blockdiag(recon): K x T, so that AT = Ox C.
-template <int K, int T, std::size_t G>
-constexpr Matrix<Rational, K, T> recon_matrix(const std::array<MultBlock, G>& groups) {
-  Matrix<Rational, K, T> c;
-  for (const MultBlock& b : groups)
-    for (int k = 0; k < b.size; ++k)
-      for (int p = 0; p < b.products; ++p)
-        c(b.offset + k, b.first_product + p) =
-            b.recon[static_cast<std::size_t>(k)][static_cast<std::size_t>(p)];
-  return c;
-}
-
 /// The modulus of a group's products: Phi_d, or z for a single plain product
 /// (z^0 = 1 and every higher power vanishes).
 constexpr Polynomial group_modulus(const MultBlock& b) {
