@@ -22,6 +22,7 @@
 #include "sfc/transforms/sfc.hpp"
 #include "sfc/transforms/winograd.hpp"
 
+#include "sfc/core/buffers.hpp"
 #include "sfc/core/checked.hpp"
 #include "sfc/core/conv_shape.hpp"
 #include "sfc/core/error.hpp"

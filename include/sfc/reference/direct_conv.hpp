@@ -25,8 +25,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <optional>
+#include <sfc/core/buffers.hpp>
 #include <sfc/core/checked.hpp>
 #include <sfc/core/conv_shape.hpp>
 #include <sfc/core/error.hpp>
@@ -62,34 +62,6 @@ struct ActivationIndex {
   }
 };
 
-/// Throws unless `buffer` holds at least `required` (> 0) elements and is not null.
-template <class T>
-void check_buffer(std::string_view name, std::span<T> buffer, std::int64_t required) {
-  if (buffer.size() < static_cast<std::uint64_t>(required)) {
-    fail(std::string(name) + " buffer has " + std::to_string(buffer.size()) +
-         " elements, shape needs " + std::to_string(required));
-  }
-  if (buffer.data() == nullptr) {
-    fail(std::string(name) + " buffer is null, shape needs " + std::to_string(required) +
-         " elements");
-  }
-}
-
-/// True when the first `a_count` elements of `a` and `b_count` of `b` share memory.
-template <class A, class B>
-bool overlaps(const A* a, std::int64_t a_count, const B* b, std::int64_t b_count) noexcept {
-  if (a == nullptr || b == nullptr || a_count == 0 || b_count == 0) {
-    return false;
-  }
-  // std::less gives a total order even for pointers into unrelated objects.
-  const auto* a_begin = reinterpret_cast<const std::byte*>(a);
-  const auto* b_begin = reinterpret_cast<const std::byte*>(b);
-  const auto* a_end = reinterpret_cast<const std::byte*>(a + a_count);
-  const auto* b_end = reinterpret_cast<const std::byte*>(b + b_count);
-  const std::less<const std::byte*> less;
-  return less(a_begin, b_end) && less(b_begin, a_end);
-}
-
 /// The single loop nest behind every overload. `Acc` is the accumulator type;
 /// `zero_point` is subtracted from every (non-padding) input value.
 template <class Acc, class In, class Wt, class Bias, class Out>
@@ -98,9 +70,6 @@ void conv2d_direct(const Conv2dShape& shape, std::span<const In> input, std::spa
                    Layout out_layout, Acc zero_point) {
   // --- validation ---------------------------------------------------------
   throw_if_error(shape.validate(), kFunctionName);
-  const std::int64_t input_count = shape.input_elements();
-  const std::int64_t weight_count = shape.weight_elements();
-  const std::int64_t output_count = shape.output_elements();
 
   if constexpr (std::is_integral_v<Acc>) {
     // Bound on |sum|: taps * max|input - zp| * max|w| + max|bias|. Realistic
@@ -116,28 +85,7 @@ void conv2d_direct(const Conv2dShape& shape, std::span<const In> input, std::spa
     }
   }
 
-  check_buffer("input", input, input_count);
-  check_buffer("weight", weights, weight_count);
-  check_buffer("output", output, output_count);
-  if (!bias.empty()) {
-    if (bias.size() != static_cast<std::uint64_t>(shape.out_channels)) {
-      fail("bias has " + std::to_string(bias.size()) +
-           " elements, expected 0 (no bias) or out_channels = " +
-           std::to_string(shape.out_channels));
-    }
-    if (bias.data() == nullptr) {
-      fail("bias buffer is null but has " + std::to_string(bias.size()) + " elements");
-    }
-  }
-  if (overlaps(output.data(), output_count, input.data(), input_count)) {
-    fail("output buffer overlaps input buffer");
-  }
-  if (overlaps(output.data(), output_count, weights.data(), weight_count)) {
-    fail("output buffer overlaps weight buffer");
-  }
-  if (overlaps(output.data(), output_count, bias.data(), static_cast<std::int64_t>(bias.size()))) {
-    fail("output buffer overlaps bias buffer");
-  }
+  check_conv_buffers(kFunctionName, shape, input, weights, bias, output);
 
   // --- computation --------------------------------------------------------
   const std::int64_t out_h = shape.output_height();

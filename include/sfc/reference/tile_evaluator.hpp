@@ -25,9 +25,11 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sfc/algebra/rational.hpp"
+#include "sfc/core/buffers.hpp"
 #include "sfc/core/conv_shape.hpp"
 #include "sfc/core/error.hpp"
 #include "sfc/transforms/form2d.hpp"
@@ -164,26 +166,16 @@ struct TileStages {
   }
 };
 
-inline void check_call(const Plan2D& plan, const Conv2dShape& shape, std::size_t in, std::size_t w, std::size_t bias,
-                std::size_t out, const void* pin, const void* pw, const void* pout) {
-  const std::string who = "sfc::reference::conv2d_tiled";
+template <class In, class Wt, class Bias, class Out>
+void check_call(const Plan2D& plan, const Conv2dShape& shape, std::span<In> input,
+                std::span<Wt> weights, std::span<Bias> bias, std::span<Out> output) {
+  constexpr std::string_view who = "sfc::reference::conv2d_tiled";
   throw_if_error(shape.validate(), who);
   if (shape.kernel_h != plan.R || shape.kernel_w != plan.R)
-    throw Error(who + ": kernel " + std::to_string(shape.kernel_h) + "x" +
+    throw Error(std::string(who) + ": kernel " + std::to_string(shape.kernel_h) + "x" +
                 std::to_string(shape.kernel_w) + " does not match the algorithm's " +
                 std::to_string(plan.R) + "x" + std::to_string(plan.R));
-  const auto need = [&](const char* name, std::size_t have, std::int64_t want, const void* p) {
-    if (have < static_cast<std::uint64_t>(want))
-      throw Error(who + ": " + name + " buffer has " + std::to_string(have) +
-                  " elements, shape needs " + std::to_string(want));
-    if (p == nullptr) throw Error(who + ": " + name + " buffer is null");
-  };
-  need("input", in, shape.input_elements(), pin);
-  need("weight", w, shape.weight_elements(), pw);
-  need("output", out, shape.output_elements(), pout);
-  if (bias != 0 && bias != static_cast<std::uint64_t>(shape.out_channels))
-    throw Error(who + ": bias has " + std::to_string(bias) +
-                " elements, expected 0 or out_channels = " + std::to_string(shape.out_channels));
+  check_conv_buffers(who, shape, input, weights, bias, output);
 }
 
 /// The shared loop nest: S is the arithmetic, In/Out the tensor element types.
@@ -191,8 +183,7 @@ template <class S, class In, class Wt, class Bias, class Out, class Finish>
 void conv2d_tiled(const Plan2D& plan, const Conv2dShape& sh, std::span<const In> input,
                   std::span<const Wt> weights, std::span<const Bias> bias, std::span<Out> output,
                   Finish finish) {
-  check_call(plan, sh, input.size(), weights.size(), bias.size(), output.size(), input.data(),
-             weights.data(), output.data());
+  check_call(plan, sh, input, weights, bias, output);
   const int M = plan.M, L = plan.L, R = plan.R, T = plan.T;
   const TileStages<S> st(plan);
   const std::int64_t Ci = sh.in_channels, Co = sh.out_channels;

@@ -1,0 +1,90 @@
+#pragma once
+// Buffer validation shared by every convolution entry point: sizes against
+// the shape, null pointers, the bias length, and output aliasing.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "sfc/core/conv_shape.hpp"
+#include "sfc/core/error.hpp"
+
+namespace sfc {
+
+namespace detail {
+
+[[noreturn]] inline void buffer_error(std::string_view who, const std::string& message) {
+  throw Error(std::string(who) + ": " + message);
+}
+
+/// Throws unless `buffer` holds at least `required` (> 0) elements and is not null.
+template <class T>
+void check_buffer(std::string_view who, std::string_view name, std::span<T> buffer,
+                  std::int64_t required) {
+  if (buffer.size() < static_cast<std::uint64_t>(required)) {
+    buffer_error(who, std::string(name) + " buffer has " + std::to_string(buffer.size()) +
+                          " elements, shape needs " + std::to_string(required));
+  }
+  if (buffer.data() == nullptr) {
+    buffer_error(who, std::string(name) + " buffer is null, shape needs " +
+                          std::to_string(required) + " elements");
+  }
+}
+
+/// True when the first `a_count` elements of `a` and `b_count` of `b` share memory.
+template <class A, class B>
+bool overlaps(const A* a, std::int64_t a_count, const B* b, std::int64_t b_count) noexcept {
+  if (a == nullptr || b == nullptr || a_count == 0 || b_count == 0) {
+    return false;
+  }
+  // std::less gives a total order even for pointers into unrelated objects.
+  const auto* a_begin = reinterpret_cast<const std::byte*>(a);
+  const auto* b_begin = reinterpret_cast<const std::byte*>(b);
+  const auto* a_end = reinterpret_cast<const std::byte*>(a + a_count);
+  const auto* b_end = reinterpret_cast<const std::byte*>(b + b_count);
+  const std::less<const std::byte*> less;
+  return less(a_begin, b_end) && less(b_begin, a_end);
+}
+
+}  // namespace detail
+
+/// Validates the buffers of a convolution call with a valid `shape`: input,
+/// weight and output hold at least what the shape needs and are not null; the
+/// bias is empty or has exactly out_channels elements; the output overlaps no
+/// other buffer. Throws sfc::Error with the message prefixed by `who`.
+template <class In, class Wt, class Bias, class Out>
+void check_conv_buffers(std::string_view who, const Conv2dShape& shape, std::span<In> input,
+                        std::span<Wt> weights, std::span<Bias> bias, std::span<Out> output) {
+  const std::int64_t input_count = shape.input_elements();
+  const std::int64_t weight_count = shape.weight_elements();
+  const std::int64_t output_count = shape.output_elements();
+  detail::check_buffer(who, "input", input, input_count);
+  detail::check_buffer(who, "weight", weights, weight_count);
+  detail::check_buffer(who, "output", output, output_count);
+  if (!bias.empty()) {
+    if (bias.size() != static_cast<std::uint64_t>(shape.out_channels)) {
+      detail::buffer_error(who, "bias has " + std::to_string(bias.size()) +
+                                    " elements, expected 0 (no bias) or out_channels = " +
+                                    std::to_string(shape.out_channels));
+    }
+    if (bias.data() == nullptr) {
+      detail::buffer_error(who, "bias buffer is null but has " + std::to_string(bias.size()) +
+                                    " elements");
+    }
+  }
+  if (detail::overlaps(output.data(), output_count, input.data(), input_count)) {
+    detail::buffer_error(who, "output buffer overlaps input buffer");
+  }
+  if (detail::overlaps(output.data(), output_count, weights.data(), weight_count)) {
+    detail::buffer_error(who, "output buffer overlaps weight buffer");
+  }
+  if (detail::overlaps(output.data(), output_count, bias.data(),
+                       static_cast<std::int64_t>(bias.size()))) {
+    detail::buffer_error(who, "output buffer overlaps bias buffer");
+  }
+}
+
+}  // namespace sfc
