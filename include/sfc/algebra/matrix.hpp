@@ -138,6 +138,13 @@ constexpr DenseMatrix inverse(DenseMatrix a) {
   return inv;
 }
 
+/// Least common multiple of the denominators of a dense matrix.
+constexpr std::int64_t common_denominator(const DenseMatrix& m) {
+  std::int64_t d = 1;
+  for (const Rational& v : m.data) d = detail::lcm_i64(d, v.den());
+  return d;
+}
+
 /// True when every entry is 0, +1 or -1.
 constexpr bool is_ternary(const DenseMatrix& m) {
   for (const Rational& v : m.data)

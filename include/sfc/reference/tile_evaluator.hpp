@@ -38,12 +38,6 @@ namespace sfc::reference {
 
 namespace detail {
 
-inline std::int64_t common_denominator(const DenseMatrix& m) {
-  std::int64_t d = 1;
-  for (const Rational& v : m.data) d = sfc::detail::lcm_i64(d, v.den());
-  return d;
-}
-
 /// The stages of a plan as flat tables of scalar S. For integer S the tables
 /// are scaled by their common denominators and `scale` is the total divisor.
 template <class S>
@@ -63,8 +57,7 @@ struct TileStages {
       dX = common_denominator(p.Dx);
       dW = common_denominator(p.Dw);
       dO = common_denominator(p.Ox);
-      for (const PairProduct& q : p.products)
-        for (const Rational& r : q.recon) dR = sfc::detail::lcm_i64(dR, r.den());
+      dR = recon_denominator(p);
       using sfc::detail::checked_mul_i64;
       scale = checked_mul_i64(
           checked_mul_i64(checked_mul_i64(dX, dX), checked_mul_i64(dW, dW)),

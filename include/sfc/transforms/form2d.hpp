@@ -32,7 +32,6 @@ namespace sfc {
 enum class Form2D { nested, symbolic };
 
 inline constexpr int kMaxPairEntries = kMaxGroupSize * kMaxGroupSize;
-inline constexpr int kMaxPairProducts = kMaxGroupProducts * kMaxGroupProducts;
 
 /// One product of a pair block: its linear form over the block's entries
 /// (entry ix * cols + iy holds x^ix y^iy) and its share of the block's result.
@@ -299,8 +298,7 @@ constexpr DenseMatrix dense_output_transform(const Plan2D& plan) {
 constexpr std::vector<Rational> transform_row_l1(const Plan2D& plan, bool weights) {
   const DenseMatrix& S = weights ? plan.Dw : plan.Dx;
   const int W = S.cols;
-  std::int64_t d = 1;
-  for (const Rational& v : S.data) d = detail::lcm_i64(d, v.den());
+  const std::int64_t d = common_denominator(S);
   const auto scaled = [&](int r, int c) { return S(r, c).num() * (d / S(r, c).den()); };
   std::vector<Rational> out;
   std::vector<std::int64_t> row(static_cast<std::size_t>(W * W));
@@ -324,14 +322,19 @@ constexpr std::vector<Rational> transform_row_l1(const Plan2D& plan, bool weight
   return out;
 }
 
+/// Common denominator of the products' reconstruction coefficients.
+constexpr std::int64_t recon_denominator(const Plan2D& plan) {
+  std::int64_t d = 1;
+  for (const PairProduct& q : plan.products)
+    for (const Rational& r : q.recon) d = detail::lcm_i64(d, r.den());
+  return d;
+}
+
 /// Common denominator of AT2, computed in integers scaled by dO^2 dR.
 constexpr std::int64_t output_denominator(const Plan2D& plan) {
   const int M = plan.M;
-  std::int64_t dO = 1;
-  for (const Rational& v : plan.Ox.data) dO = detail::lcm_i64(dO, v.den());
-  std::int64_t dR = 1;
-  for (const PairProduct& q : plan.products)
-    for (const Rational& r : q.recon) dR = detail::lcm_i64(dR, r.den());
+  const std::int64_t dO = common_denominator(plan.Ox);
+  const std::int64_t dR = recon_denominator(plan);
   const std::int64_t D = detail::checked_mul_i64(detail::checked_mul_i64(dO, dO), dR);
   std::int64_t g = D;
   std::vector<std::int64_t> at(static_cast<std::size_t>(M * M));
