@@ -1,0 +1,45 @@
+#pragma once
+/// \file
+/// `sfc::AlignedBuffer<T>`: a zero-initialised heap array aligned to 64 bytes
+/// (one cache line, one AVX-512 vector), for packed weights and workspaces.
+
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <span>
+#include <type_traits>
+
+namespace sfc {
+
+template <class T>
+class AlignedBuffer {
+  static_assert(std::is_trivially_copyable_v<T>, "AlignedBuffer holds trivially copyable values");
+
+ public:
+  static constexpr std::size_t alignment = 64;
+
+  AlignedBuffer() = default;
+  /// `size` zero-initialised elements.
+  explicit AlignedBuffer(std::size_t size)
+      : data_(size == 0 ? nullptr
+                        : static_cast<T*>(::operator new(size * sizeof(T), std::align_val_t{alignment}))),
+        size_(size) {
+    if (size_ != 0) std::memset(static_cast<void*>(data_.get()), 0, size_ * sizeof(T));
+  }
+
+  T* data() noexcept { return data_.get(); }
+  const T* data() const noexcept { return data_.get(); }
+  std::size_t size() const noexcept { return size_; }
+  std::span<T> span() noexcept { return {data_.get(), size_}; }
+  std::span<const T> span() const noexcept { return {data_.get(), size_}; }
+
+ private:
+  struct Free {
+    void operator()(T* p) const noexcept { ::operator delete(p, std::align_val_t{alignment}); }
+  };
+  std::unique_ptr<T, Free> data_;
+  std::size_t size_ = 0;
+};
+
+}  // namespace sfc

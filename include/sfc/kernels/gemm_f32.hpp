@@ -1,0 +1,71 @@
+#pragma once
+/// \file
+/// The element-wise stage of fp32 fast convolution as a small GEMM per
+/// transform slot: C[tiles x Cout] = A[tiles x Cin] * B[Cin x Cout].
+///
+/// B (the transformed weights of one slot) is packed once into panels of
+/// `panel_width<S>` output channels: panel p holds B[k][p * NR + j] at
+/// p * Cin * NR + k * NR + j, zero beyond Cout. A is row-major with a row
+/// stride; C rows are written in full panels (the caller pads Cout).
+///
+/// The register block is S::gemm_rows rows x S::gemm_vectors vectors; each
+/// step loads one row of the panel, broadcasts one A value per row and does
+/// rows x vectors fused multiply-adds. Rows left over at the end of A run
+/// through the same kernel instantiated for fewer rows.
+
+#include <array>
+#include <cstddef>
+#include <utility>
+
+#include "sfc/kernels/simd.hpp"
+#include "sfc/kernels/static_for.hpp"
+
+namespace sfc::kernels {
+
+/// Output channels per packed weight panel for target S.
+template <class S>
+inline constexpr int panel_width = S::f32_lanes * S::gemm_vectors;
+
+/// Micro-kernel `f32_gemm_<Rows>x<NR>__<S::name>`: C[Rows x NR] = A[Rows x k] * panel.
+template <class S, int Rows>
+void f32_gemm_block(int k, const float* a, std::ptrdiff_t lda, const float* panel, float* c,
+                    std::ptrdiff_t ldc) {
+  using V = typename S::f32;
+  constexpr int NV = S::gemm_vectors;
+  constexpr int W = S::f32_lanes;
+  V acc[Rows][NV];
+  static_for<Rows>([&](auto m) { static_for<NV>([&](auto v) { acc[m][v] = S::zero(); }); });
+  for (int p = 0; p < k; ++p) {
+    V b[NV];
+    static_for<NV>([&](auto v) { b[v] = S::load(panel + p * NV * W + v * W); });
+    static_for<Rows>([&](auto m) {
+      const V x = S::broadcast(a[m * lda + p]);
+      static_for<NV>([&](auto v) { acc[m][v] = S::fmadd(x, b[v], acc[m][v]); });
+    });
+  }
+  static_for<Rows>([&](auto m) {
+    static_for<NV>([&](auto v) { S::store(c + m * ldc + v * W, acc[m][v]); });
+  });
+}
+
+/// C = A * B for one slot: `rows` rows of A (stride lda), k = Cin, `panels`
+/// packed panels of B (each k x panel_width<S>), C with stride ldc.
+template <class S>
+void f32_gemm(int rows, int k, int panels, const float* a, std::ptrdiff_t lda, const float* b,
+              float* c, std::ptrdiff_t ldc) {
+  constexpr int MR = S::gemm_rows;
+  constexpr int NR = panel_width<S>;
+  using Block = void (*)(int, const float*, std::ptrdiff_t, const float*, float*, std::ptrdiff_t);
+  static constexpr auto blocks = []<int... I>(std::integer_sequence<int, I...>) {
+    return std::array<Block, MR>{&f32_gemm_block<S, I + 1>...};
+  }(std::make_integer_sequence<int, MR>{});
+  for (int p = 0; p < panels; ++p) {
+    const float* panel = b + static_cast<std::ptrdiff_t>(p) * k * NR;
+    float* cp = c + p * NR;
+    int m = 0;
+    for (; m + MR <= rows; m += MR) f32_gemm_block<S, MR>(k, a + m * lda, lda, panel, cp + m * ldc, ldc);
+    if (m < rows) blocks[static_cast<std::size_t>(rows - m - 1)](k, a + m * lda, lda, panel, cp + m * ldc, ldc);
+  }
+}
+
+}  // namespace sfc::kernels

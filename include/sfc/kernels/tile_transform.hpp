@@ -1,0 +1,298 @@
+#pragma once
+/// \file
+/// Tile transforms generated from an algorithm's constexpr matrices.
+///
+/// A 2D algorithm type (`SFC<6,7,3>::symbolic_2d`, `Winograd<4,3>::nested_2d`,
+/// ...) runs in factored stages (see transforms/form2d.hpp):
+///
+///   data:    Z = Dx X Dx^T (K x K),  d_q = form_q . Z[pair block of q]
+///   weights: Z = Dw W Dw^T,          u_q = form_q . Z[pair block of q]
+///   output:  P[block of q] += recon_q m_q,  Y = Ox P Ox^T (M x M)
+///
+/// `TileMaps<A2>` holds each stage as a sparse matrix of exact coefficients,
+/// built at compile time from the algorithm's tables: nothing here is typed
+/// by hand. `InputTransform` and `OutputTransform` apply the stages to
+/// vectors of channels (one SIMD vector per tile position), unrolled with
+/// the coefficients as constants: a zero costs nothing, +-1 is an add or a
+/// subtract, anything else a multiply-add. `transform_weights` applies the
+/// weight stages in double precision (once, when an operator is built).
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "sfc/algebra/rational.hpp"
+#include "sfc/kernels/static_for.hpp"
+#include "sfc/transforms/form2d.hpp"
+
+namespace sfc::kernels {
+
+/// A Rows-row sparse matrix with Nnz non-zero entries, stored row by row:
+/// row r holds entries [begin[r], begin[r + 1]), each a column index with
+/// its exact coefficient and that coefficient as a double.
+template <int Rows, int Nnz>
+struct SparseRows {
+  static constexpr int rows = Rows;
+  static constexpr int nnz = Nnz;
+  std::array<int, Rows + 1> begin{};
+  std::array<int, (Nnz > 0 ? Nnz : 1)> col{};
+  std::array<Rational, (Nnz > 0 ? Nnz : 1)> coef{};
+  std::array<double, (Nnz > 0 ? Nnz : 1)> value{};
+};
+
+namespace detail {
+
+/// Non-zero count of a dense exact matrix.
+template <class Mat>
+constexpr int count_nonzero(const Mat& m, int rows, int cols) {
+  int n = 0;
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) n += m(r, c).is_zero() ? 0 : 1;
+  return n;
+}
+
+template <int Rows, int Nnz, class Mat>
+constexpr SparseRows<Rows, Nnz> sparse_from_dense(const Mat& m, int cols) {
+  SparseRows<Rows, Nnz> s;
+  int n = 0;
+  for (int r = 0; r < Rows; ++r) {
+    s.begin[static_cast<std::size_t>(r)] = n;
+    for (int c = 0; c < cols; ++c) {
+      if (m(r, c).is_zero()) continue;
+      s.col[static_cast<std::size_t>(n)] = c;
+      s.coef[static_cast<std::size_t>(n)] = m(r, c);
+      s.value[static_cast<std::size_t>(n)] = m(r, c).to_double();
+      ++n;
+    }
+  }
+  s.begin[Rows] = n;
+  return s;
+}
+
+/// Index into the K x K residue tile of entry e of pair block `pb`.
+constexpr int pair_entry_index(const PairBlock& pb, int e, int K) {
+  return (pb.row_offset + e / pb.cols) * K + (pb.col_offset + e % pb.cols);
+}
+
+}  // namespace detail
+
+/// Every stage of the 2D algorithm A2 as a constexpr sparse matrix.
+template <class A2>
+struct TileMaps {
+  using algorithm = typename A2::algorithm;
+  static constexpr int K = A2::K;  ///< residue rows per dimension
+  static constexpr int L = A2::L;  ///< input tile side
+  static constexpr int M = A2::M;  ///< output tile side
+  static constexpr int R = A2::R;  ///< kernel side
+  static constexpr int T = A2::T;  ///< products (transform slots) per tile
+
+ private:
+  static constexpr const auto& Dx = algorithm::Dx;
+  static constexpr const auto& Dw = algorithm::Dw;
+  static constexpr const auto& Ox = algorithm::Ox;
+
+  template <class F>
+  static constexpr void for_each_form_entry(F&& f) {
+    for (const PairBlock& pb : A2::pairs)
+      for (int q = pb.first_product; q < pb.first_product + pb.products; ++q)
+        for (int e = 0; e < pb.rows * pb.cols; ++e) f(pb, q, e);
+  }
+  static constexpr int form_nnz = [] {
+    int n = 0;
+    for_each_form_entry([&](const PairBlock&, int q, int e) {
+      n += A2::products[static_cast<std::size_t>(q)].form[static_cast<std::size_t>(e)] != 0;
+    });
+    return n;
+  }();
+  static constexpr int recon_nnz = [] {
+    int n = 0;
+    for_each_form_entry([&](const PairBlock&, int q, int e) {
+      n += !A2::products[static_cast<std::size_t>(q)].recon[static_cast<std::size_t>(e)].is_zero();
+    });
+    return n;
+  }();
+
+ public:
+  /// Dx (K x L): the 1D data stage.
+  static constexpr auto dx = detail::sparse_from_dense<K, detail::count_nonzero(Dx, K, L)>(Dx, L);
+  /// Dw (K x R): the 1D weight stage.
+  static constexpr auto dw = detail::sparse_from_dense<K, detail::count_nonzero(Dw, K, R)>(Dw, R);
+  /// Ox (M x K): the 1D output stage.
+  static constexpr auto ox = detail::sparse_from_dense<M, detail::count_nonzero(Ox, M, K)>(Ox, K);
+
+  /// T x (K*K): product q's linear form over the residue tile Z.
+  static constexpr SparseRows<T, form_nnz> forms = [] {
+    SparseRows<T, form_nnz> s;
+    int n = 0;
+    for (int q = 0; q < T; ++q) {
+      s.begin[static_cast<std::size_t>(q)] = n;
+      for (const PairBlock& pb : A2::pairs) {
+        if (q < pb.first_product || q >= pb.first_product + pb.products) continue;
+        for (int e = 0; e < pb.rows * pb.cols; ++e) {
+          const int f = A2::products[static_cast<std::size_t>(q)].form[static_cast<std::size_t>(e)];
+          if (f == 0) continue;
+          s.col[static_cast<std::size_t>(n)] = detail::pair_entry_index(pb, e, K);
+          s.coef[static_cast<std::size_t>(n)] = Rational(f);
+          s.value[static_cast<std::size_t>(n)] = f;
+          ++n;
+        }
+      }
+    }
+    s.begin[T] = n;
+    return s;
+  }();
+
+  /// (K*K) x T: residue-tile entry z accumulates recon[z][q] * m_q.
+  static constexpr SparseRows<K * K, recon_nnz> recon = [] {
+    SparseRows<K * K, recon_nnz> s;
+    std::array<int, K * K + 1> count{};
+    for_each_form_entry([&](const PairBlock& pb, int q, int e) {
+      if (!A2::products[static_cast<std::size_t>(q)].recon[static_cast<std::size_t>(e)].is_zero())
+        ++count[static_cast<std::size_t>(detail::pair_entry_index(pb, e, K) + 1)];
+    });
+    for (int z = 0; z < K * K; ++z)
+      count[static_cast<std::size_t>(z + 1)] += count[static_cast<std::size_t>(z)];
+    for (int z = 0; z <= K * K; ++z) s.begin[static_cast<std::size_t>(z)] = count[static_cast<std::size_t>(z)];
+    // Products are visited in increasing q, so each row's columns come out sorted.
+    for_each_form_entry([&](const PairBlock& pb, int q, int e) {
+      const Rational& r = A2::products[static_cast<std::size_t>(q)].recon[static_cast<std::size_t>(e)];
+      if (r.is_zero()) return;
+      const auto z = static_cast<std::size_t>(detail::pair_entry_index(pb, e, K));
+      const auto n = static_cast<std::size_t>(count[z]++);
+      s.col[n] = q;
+      s.coef[n] = r;
+      s.value[n] = r.to_double();
+    });
+    return s;
+  }();
+};
+
+namespace detail {
+
+/// Row r of `Map` applied to values load(col): sum_k coef_k * load(col_k),
+/// unrolled with constant coefficients.
+template <class S, const auto& Map, int Row, class Load>
+inline __attribute__((always_inline)) typename S::f32 sparse_row(Load& load) {
+  constexpr int b = Map.begin[Row];
+  constexpr int e = Map.begin[Row + 1];
+  if constexpr (b == e) {
+    return S::zero();
+  } else {
+    constexpr double c0 = Map.value[b];
+    typename S::f32 acc;
+    if constexpr (c0 == 1.0) {
+      acc = load(Map.col[b]);
+    } else if constexpr (c0 == -1.0) {
+      acc = S::neg(load(Map.col[b]));
+    } else {
+      acc = S::mul(S::broadcast(static_cast<float>(c0)), load(Map.col[b]));
+    }
+    static_for<e - b - 1>([&](auto k) {
+      constexpr int i = b + 1 + decltype(k)::value;
+      constexpr double c = Map.value[i];
+      if constexpr (c == 1.0) {
+        acc = S::add(acc, load(Map.col[i]));
+      } else if constexpr (c == -1.0) {
+        acc = S::sub(acc, load(Map.col[i]));
+      } else {
+        acc = S::fmadd(S::broadcast(static_cast<float>(c)), load(Map.col[i]), acc);
+      }
+    });
+    return acc;
+  }
+}
+
+/// Every row of `Map`: store(r, row r).
+template <class S, const auto& Map, class Load, class Store>
+inline __attribute__((always_inline)) void sparse_apply(Load&& load, Store&& store) {
+  static_for<std::remove_cvref_t<decltype(Map)>::rows>(
+      [&](auto r) { store(decltype(r)::value, sparse_row<S, Map, decltype(r)::value>(load)); });
+}
+
+}  // namespace detail
+
+/// The data transform of one tile for one vector of channels.
+template <class A2, class S>
+struct InputTransform {
+  using Maps = TileMaps<A2>;
+  using V = typename S::f32;
+  static constexpr int K = Maps::K, L = Maps::L, T = Maps::T;
+
+  /// `src` points at window position (0, 0); position (a, b) is the vector at
+  /// src + a * row_stride + b * col_stride (in floats). Product q is stored at
+  /// dst + q * slot_stride.
+  static void apply(const float* src, std::ptrdiff_t row_stride, std::ptrdiff_t col_stride,
+                    float* dst, std::ptrdiff_t slot_stride) {
+    V rows[K * L];  // Dx X
+    V z[K * K];     // Dx X Dx^T
+    for (int b = 0; b < L; ++b) {
+      const float* column = src + b * col_stride;
+      detail::sparse_apply<S, Maps::dx>([&](int a) { return S::load(column + a * row_stride); },
+                                        [&](int i, V v) { rows[i * L + b] = v; });
+    }
+    for (int i = 0; i < K; ++i) {
+      const V* row = rows + i * L;
+      detail::sparse_apply<S, Maps::dx>([&](int b) { return row[b]; },
+                                        [&](int k, V v) { z[i * K + k] = v; });
+    }
+    detail::sparse_apply<S, Maps::forms>([&](int e) { return z[e]; },
+                                         [&](int q, V v) { S::store(dst + q * slot_stride, v); });
+  }
+};
+
+/// The output transform of one tile for one vector of output channels.
+template <class A2, class S>
+struct OutputTransform {
+  using Maps = TileMaps<A2>;
+  using V = typename S::f32;
+  static constexpr int K = Maps::K, M = Maps::M, T = Maps::T;
+
+  /// Product q is read from src + q * slot_stride; output (i, j) is passed to
+  /// emit(i, j, vector).
+  template <class Emit>
+  static void apply(const float* src, std::ptrdiff_t slot_stride, Emit&& emit) {
+    V p[K * K];  // residue tile
+    V h[M * K];  // Ox P
+    detail::sparse_apply<S, Maps::recon>([&](int q) { return S::load(src + q * slot_stride); },
+                                         [&](int e, V v) { p[e] = v; });
+    for (int l = 0; l < K; ++l) {
+      detail::sparse_apply<S, Maps::ox>([&](int k) { return p[k * K + l]; },
+                                        [&](int i, V v) { h[i * K + l] = v; });
+    }
+    for (int i = 0; i < M; ++i) {
+      const V* row = h + i * K;
+      detail::sparse_apply<S, Maps::ox>([&](int l) { return row[l]; },
+                                        [&](int j, V v) { emit(i, j, v); });
+    }
+  }
+};
+
+/// Sparse matrix times a vector in double precision, at run time.
+template <int Rows, int Nnz, class Load, class Store>
+void sparse_apply_runtime(const SparseRows<Rows, Nnz>& map, Load&& load, Store&& store) {
+  for (int r = 0; r < Rows; ++r) {
+    double acc = 0;
+    for (int i = map.begin[static_cast<std::size_t>(r)]; i < map.begin[static_cast<std::size_t>(r) + 1]; ++i)
+      acc += map.value[static_cast<std::size_t>(i)] * load(map.col[static_cast<std::size_t>(i)]);
+    store(r, acc);
+  }
+}
+
+/// The weight transform of one R x R kernel (w(a, b) gives tap (a, b)) in
+/// double precision: store(q, u_q) for every product q.
+template <class A2, class Weight, class Store>
+void transform_weights(Weight&& w, Store&& store) {
+  using Maps = TileMaps<A2>;
+  constexpr int K = Maps::K, R = Maps::R;
+  std::array<double, K * R> rows{};
+  std::array<double, K * K> z{};
+  for (int b = 0; b < R; ++b)
+    sparse_apply_runtime(Maps::dw, [&](int a) { return w(a, b); },
+                         [&](int i, double v) { rows[static_cast<std::size_t>(i * R + b)] = v; });
+  for (int i = 0; i < K; ++i)
+    sparse_apply_runtime(Maps::dw, [&](int b) { return rows[static_cast<std::size_t>(i * R + b)]; },
+                         [&](int k, double v) { z[static_cast<std::size_t>(i * K + k)] = v; });
+  sparse_apply_runtime(Maps::forms, [&](int e) { return z[static_cast<std::size_t>(e)]; }, store);
+}
+
+}  // namespace sfc::kernels

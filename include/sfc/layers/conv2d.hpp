@@ -1,0 +1,295 @@
+#pragma once
+/// \file
+/// `sfc::Conv2d<T, Algorithm, Target>`: a 2D convolution operator (stride 1,
+/// dilation 1, zero padding) that runs a fast algorithm tile by tile.
+///
+/// Plan, then run:
+///
+///     sfc::Conv2d<float, sfc::SFC<6, 7, 3>> conv(shape, weights_oihw, bias,
+///                                                {.input_layout = sfc::Layout::NHWC});
+///     conv.run(input, output);                    // any number of times
+///
+/// - Construction validates everything it is given (the shape, the kernel
+///   size against the algorithm, weight and bias buffers, finite weights) and
+///   transforms and packs the weights once. It throws sfc::Error with a
+///   message naming the problem.
+/// - `run` validates its buffers, then computes. It is const and keeps no
+///   state: several threads may call `run` on the same operator at once.
+///   Scratch memory is allocated per call, or passed in by the caller
+///   (`run(input, output, workspace)`, at least `workspace_size()` floats).
+/// - Threads: OpenMP inside each call (see sfc/core/parallel.hpp);
+///   `RunOptions::threads` caps them. Results are identical for every
+///   thread count.
+///
+/// `Algorithm` is a 1D algorithm type (`SFC<N,M,R>`, `Winograd<M,R>`: its
+/// preferred 2D form is used, symbolic for SFC, nested for Winograd) or a 2D
+/// form (`SFC<6,7,3>::nested_2d`). `Target` is a SIMD target from
+/// sfc/kernels/simd.hpp (default: the widest the build enables).
+///
+/// Numerical behaviour (fp32): the weights are transformed in double and
+/// rounded once; data transforms, products and the output transform run in
+/// float with fused multiply-adds where the target has them. Errors stay
+/// close to direct fp32 convolution for SFC (its data and weight transforms
+/// are ternary); Winograd's fractional transforms amplify rounding errors
+/// (tests/test_conv2d.cpp states the bounds). A NaN or infinity in the input
+/// makes the outputs of every tile whose window contains it NaN (direct
+/// convolution confines it to the R x R neighbourhood).
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <type_traits>
+
+#include "sfc/core/aligned_buffer.hpp"
+#include "sfc/core/buffers.hpp"
+#include "sfc/core/checked.hpp"
+#include "sfc/core/conv_shape.hpp"
+#include "sfc/core/error.hpp"
+#include "sfc/core/parallel.hpp"
+#include "sfc/kernels/gemm_f32.hpp"
+#include "sfc/kernels/simd.hpp"
+#include "sfc/kernels/tile_transform.hpp"
+#include "sfc/layers/tiling.hpp"
+#include "sfc/transforms/bounds.hpp"
+
+namespace sfc {
+
+/// Construction-time options of a convolution operator.
+struct ConvOptions {
+  Layout input_layout = Layout::NCHW;
+  Layout output_layout = Layout::NCHW;
+  bool relu = false;  ///< fused max(0, .) after the bias
+};
+
+/// A 2D form type (has a plan and products), as opposed to a 1D algorithm.
+template <class A>
+concept Algorithm2DForm = requires {
+  typename A::algorithm;
+  A::pairs;
+  A::products;
+  A::T;
+};
+
+namespace detail {
+template <class A>
+struct as_2d {
+  using type = preferred_2d_t<A>;
+};
+template <Algorithm2DForm A>
+struct as_2d<A> {
+  using type = A;
+};
+}  // namespace detail
+
+/// The 2D form an operator runs for `Algorithm`.
+template <class Algorithm>
+using algorithm_2d_t = typename detail::as_2d<Algorithm>::type;
+
+/// Primary template; specialised per element type (float here).
+template <class T, class Algorithm, class Target = simd::Native>
+class Conv2d;
+
+/// fp32 fast convolution.
+template <class Algorithm, class Target>
+class Conv2d<float, Algorithm, Target> {
+ public:
+  using algorithm_2d = algorithm_2d_t<Algorithm>;
+  using target = Target;
+  static constexpr int M = algorithm_2d::M;
+  static constexpr int R = algorithm_2d::R;
+  static constexpr int T = algorithm_2d::T;
+
+  /// Plans the convolution: validates `shape` (kernel must be R x R),
+  /// `weights` (OIHW, at least shape.weight_elements(), finite) and `bias`
+  /// (empty or out_channels values), then transforms and packs the weights.
+  Conv2d(const Conv2dShape& shape, std::span<const float> weights, std::span<const float> bias = {},
+         ConvOptions options = {})
+      : shape_(shape), options_(options) {
+    throw_if_error(shape.validate(), kWho);
+    if (shape.kernel_h != R || shape.kernel_w != R) {
+      throw Error(std::string(kWho) + ": kernel " + std::to_string(shape.kernel_h) + "x" +
+                  std::to_string(shape.kernel_w) + " does not match the algorithm's " +
+                  std::to_string(R) + "x" + std::to_string(R));
+    }
+    if (shape.in_channels > kMaxChannels || shape.out_channels > kMaxChannels) {
+      throw Error(std::string(kWho) + ": channel counts above " + std::to_string(kMaxChannels) +
+                  " are not supported (got in_channels = " + std::to_string(shape.in_channels) +
+                  ", out_channels = " + std::to_string(shape.out_channels) + ")");
+    }
+    detail::check_buffer(kWho, "weight", weights, shape.weight_elements());
+    if (!bias.empty() && bias.size() != static_cast<std::size_t>(shape.out_channels)) {
+      throw Error(std::string(kWho) + ": bias has " + std::to_string(bias.size()) +
+                  " elements, expected 0 (no bias) or out_channels = " +
+                  std::to_string(shape.out_channels));
+    }
+    if (!bias.empty() && bias.data() == nullptr) throw Error(std::string(kWho) + ": bias buffer is null");
+    for (std::int64_t i = 0; i < shape.weight_elements(); ++i) {
+      if (!std::isfinite(weights[static_cast<std::size_t>(i)])) {
+        throw Error(std::string(kWho) + ": weight element " + std::to_string(i) + " is not finite");
+      }
+    }
+    for (const float b : bias) {
+      if (!std::isfinite(b)) throw Error(std::string(kWho) + ": bias is not finite");
+    }
+    geometry_ = detail::make_tile_geometry(
+        shape, M, R, T,
+        detail::BlockingPolicy{.in_lanes = kLanes,
+                               .out_multiple = kPanel,
+                               .gemm_rows = Target::gemm_rows,
+                               .element_bytes = sizeof(float)});
+    pack_weights(weights);
+    bias_ = AlignedBuffer<float>(static_cast<std::size_t>(geometry_.out_channels_padded));
+    for (std::size_t o = 0; o < bias.size(); ++o) bias_.data()[o] = bias[o];
+  }
+
+  const Conv2dShape& shape() const noexcept { return shape_; }
+  const ConvOptions& options() const noexcept { return options_; }
+
+  /// Floats of scratch memory one `run` call needs (independent of threads).
+  std::size_t workspace_size() const {
+    const std::int64_t total = add_or_throw(
+        add_or_throw(geometry_.staged_input_elements(), geometry_.staged_output_elements()),
+        add_or_throw(geometry_.transformed_input_elements(), geometry_.products_elements()));
+    return static_cast<std::size_t>(total) + kAlignSlack;
+  }
+
+  /// out = conv(in): `input` holds shape().input_elements() floats in the
+  /// input layout, `output` receives shape().output_elements() floats in the
+  /// output layout. Allocates its workspace.
+  void run(std::span<const float> input, std::span<float> output, RunOptions run_options = {}) const {
+    check_io(input, output);
+    AlignedBuffer<float> workspace(workspace_size());
+    compute(input.data(), output.data(), workspace.data(), run_options);
+  }
+
+  /// As above with caller-provided scratch of at least workspace_size()
+  /// floats (it must not overlap the input or output). Concurrent calls need
+  /// separate workspaces.
+  void run(std::span<const float> input, std::span<float> output, std::span<float> workspace,
+           RunOptions run_options = {}) const {
+    check_io(input, output);
+    const auto need = static_cast<std::int64_t>(workspace_size());
+    detail::check_buffer(kWho, "workspace", workspace, need);
+    if (detail::overlaps(workspace.data(), need, input.data(), shape_.input_elements()) ||
+        detail::overlaps(workspace.data(), need, output.data(), shape_.output_elements())) {
+      throw Error(std::string(kWho) + ": workspace overlaps the input or output buffer");
+    }
+    compute(input.data(), output.data(), workspace.data(), run_options);
+  }
+
+ private:
+  static constexpr const char* kWho = "sfc::Conv2d";
+  static constexpr int kLanes = Target::f32_lanes;
+  static constexpr int kPanel = kernels::panel_width<Target>;
+  static constexpr std::size_t kAlignSlack = AlignedBuffer<float>::alignment / sizeof(float);
+  static constexpr std::int64_t kMaxChannels = std::int64_t{1} << 24;
+  using V = typename Target::f32;
+  using Input = kernels::InputTransform<algorithm_2d, Target>;
+  using Output = kernels::OutputTransform<algorithm_2d, Target>;
+
+  void check_io(std::span<const float> input, std::span<float> output) const {
+    detail::check_buffer(kWho, "input", input, shape_.input_elements());
+    detail::check_buffer(kWho, "output", output, shape_.output_elements());
+    if (detail::overlaps(output.data(), shape_.output_elements(), input.data(), shape_.input_elements())) {
+      throw Error(std::string(kWho) + ": output buffer overlaps input buffer");
+    }
+  }
+
+  /// U[q][panel][cin][j] = (G w[panel * kPanel + j][cin])_q, zero-padded.
+  void pack_weights(std::span<const float> w) {
+    const std::int64_t Cin = shape_.in_channels, Cout = shape_.out_channels;
+    const std::int64_t panels = geometry_.out_channels_padded / kPanel;
+    packed_ = AlignedBuffer<float>(
+        static_cast<std::size_t>(product_or_throw({T, panels, Cin, kPanel})));
+    for (std::int64_t o = 0; o < Cout; ++o)
+      for (std::int64_t i = 0; i < Cin; ++i) {
+        const float* tap = w.data() + (o * Cin + i) * R * R;
+        float* base = packed_.data() + ((o / kPanel) * Cin + i) * kPanel + o % kPanel;
+        kernels::transform_weights<algorithm_2d>(
+            [&](int a, int b) { return static_cast<double>(tap[a * R + b]); },
+            [&](int q, double u) { base[q * panels * Cin * kPanel] = static_cast<float>(u); });
+      }
+  }
+
+  void compute(const float* input, float* output, float* workspace, RunOptions run_options) const {
+    const int threads = detail::resolve_threads(run_options.threads, kWho);
+    const detail::TileGeometry& g = geometry_;
+    float* ws = align(workspace);
+    float* staged_in = ws;
+    float* staged_out = staged_in + g.staged_input_elements();
+    float* transformed = staged_out + g.staged_output_elements();
+    float* products = transformed + g.transformed_input_elements();
+
+    const std::int64_t Cin = g.in_channels, Cp = g.in_channels_padded, Op = g.out_channels_padded;
+    const std::int64_t TB = g.tiles_per_block;
+    const std::int64_t in_chunks = Cp / kLanes, out_chunks = Op / kLanes, panels = Op / kPanel;
+    const std::int64_t in_row = g.staged_in_w * Cp, out_row = g.staged_out_w * Op;
+    const bool relu = options_.relu;
+    const float* bias = bias_.data();
+    const float* packed = packed_.data();
+    (void)threads;
+
+    SFC_OMP(omp parallel num_threads(threads))
+    {
+      for (std::int64_t first = 0; first < g.batch; first += g.images_per_group) {
+        const std::int64_t images = std::min(g.images_per_group, g.batch - first);
+        detail::stage_input(g, input, options_.input_layout, first, images, staged_in);
+        const std::int64_t tiles = images * g.tiles_per_image;
+        for (std::int64_t t0 = 0; t0 < tiles; t0 += TB) {
+          const std::int64_t tb = std::min(TB, tiles - t0);
+          // 1. Data transform: (tile, channel vector) items.
+          SFC_OMP(omp for schedule(static))
+          for (std::int64_t item = 0; item < tb * in_chunks; ++item) {
+            const std::int64_t t = item / in_chunks, c = item % in_chunks;
+            const std::int64_t tile = t0 + t, image = tile / g.tiles_per_image;
+            const std::int64_t ty = tile % g.tiles_per_image / g.tiles_w, tx = tile % g.tiles_w;
+            const float* src = staged_in + (image * g.staged_in_h + ty * M) * in_row +
+                               tx * M * Cp + c * kLanes;
+            Input::apply(src, in_row, Cp, transformed + t * Cp + c * kLanes, TB * Cp);
+          }
+          // 2. Element-wise stage: one GEMM per (slot, weight panel).
+          SFC_OMP(omp for schedule(static))
+          for (std::int64_t item = 0; item < T * panels; ++item) {
+            const std::int64_t q = item / panels, p = item % panels;
+            kernels::f32_gemm<Target>(static_cast<int>(tb), static_cast<int>(Cin), 1,
+                                      transformed + q * TB * Cp, Cp,
+                                      packed + (q * panels + p) * Cin * kPanel,
+                                      products + q * TB * Op + p * kPanel, Op);
+          }
+          // 3. Output transform, bias, ReLU: (tile, channel vector) items.
+          SFC_OMP(omp for schedule(static))
+          for (std::int64_t item = 0; item < tb * out_chunks; ++item) {
+            const std::int64_t t = item / out_chunks, c = item % out_chunks;
+            const std::int64_t tile = t0 + t, image = tile / g.tiles_per_image;
+            const std::int64_t ty = tile % g.tiles_per_image / g.tiles_w, tx = tile % g.tiles_w;
+            float* dst = staged_out + (image * g.staged_out_h + ty * M) * out_row + tx * M * Op +
+                         c * kLanes;
+            const V b = Target::load(bias + c * kLanes);
+            Output::apply(products + t * Op + c * kLanes, TB * Op, [&](int i, int j, V v) {
+              v = Target::add(v, b);
+              if (relu) v = Target::max(v, Target::zero());
+              Target::store(dst + i * out_row + j * Op, v);
+            });
+          }
+        }
+        detail::unstage_output(g, staged_out, first, images, output, options_.output_layout);
+      }
+    }
+  }
+
+  static float* align(float* p) {
+    const auto address = reinterpret_cast<std::uintptr_t>(p);
+    const std::uintptr_t mask = AlignedBuffer<float>::alignment - 1;
+    return reinterpret_cast<float*>((address + mask) & ~mask);
+  }
+
+  Conv2dShape shape_;
+  ConvOptions options_;
+  detail::TileGeometry geometry_;
+  AlignedBuffer<float> packed_;
+  AlignedBuffer<float> bias_;
+};
+
+}  // namespace sfc

@@ -1,0 +1,181 @@
+#pragma once
+/// \file
+/// What every tiled convolution operator shares, whatever its data type:
+/// the tile grid of a shape, how tiles are grouped into blocks, and the
+/// staging copies between the caller's layout and the kernels' layout.
+///
+/// Kernels read input windows from a staged image: NHWC, zero-padded so that
+/// every tile (including the partial ones at the right and bottom borders)
+/// reads a full L x L window, with channels padded to a whole number of SIMD
+/// vectors. They write whole M x M output tiles into a staged NHWC output
+/// with padded channels, which is then cropped into the caller's layout.
+/// Staging removes every border and channel-tail case from the kernels.
+///
+/// Several images are staged together (an image group) when one image has
+/// too few tiles to reuse the transformed weights well.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "sfc/core/checked.hpp"
+#include "sfc/core/conv_shape.hpp"
+#include "sfc/core/error.hpp"
+#include "sfc/core/parallel.hpp"
+
+namespace sfc::detail {
+
+inline std::int64_t round_up(std::int64_t x, std::int64_t multiple) {
+  return mul_or_throw((x + multiple - 1) / multiple, multiple);
+}
+
+/// Geometry of one tiled convolution: sizes in elements, fixed at plan time.
+struct TileGeometry {
+  int M = 0, R = 0, L = 0, T = 0;  ///< output tile, kernel, input tile, slots per tile
+  std::int64_t batch = 0, in_channels = 0, out_channels = 0;
+  std::int64_t in_channels_padded = 0;   ///< multiple of the input vector width
+  std::int64_t out_channels_padded = 0;  ///< multiple of the GEMM panel width
+  std::int64_t height = 0, width = 0, out_height = 0, out_width = 0;
+  std::int64_t pad_top = 0, pad_left = 0;
+  std::int64_t tiles_h = 0, tiles_w = 0, tiles_per_image = 0;
+  std::int64_t staged_in_h = 0, staged_in_w = 0;    ///< tiles * M + R - 1
+  std::int64_t staged_out_h = 0, staged_out_w = 0;  ///< tiles * M
+  std::int64_t images_per_group = 1;
+  std::int64_t tiles_per_block = 1;
+
+  // Workspace parts, in elements.
+  std::int64_t staged_input_elements() const {
+    return product_or_throw({images_per_group, staged_in_h, staged_in_w, in_channels_padded});
+  }
+  std::int64_t staged_output_elements() const {
+    return product_or_throw({images_per_group, staged_out_h, staged_out_w, out_channels_padded});
+  }
+  std::int64_t transformed_input_elements() const {
+    return product_or_throw({T, tiles_per_block, in_channels_padded});
+  }
+  std::int64_t products_elements() const {
+    return product_or_throw({T, tiles_per_block, out_channels_padded});
+  }
+};
+
+/// Limits of the blocking heuristics.
+struct BlockingPolicy {
+  int in_lanes = 1;         ///< input channel padding (SIMD vector width)
+  int out_multiple = 1;     ///< output channel padding (GEMM panel width)
+  int gemm_rows = 1;        ///< tiles per GEMM register block
+  std::int64_t element_bytes = 4;
+  std::int64_t max_block_bytes = std::int64_t{8} << 20;  ///< transformed tiles of one block
+  std::int64_t max_tiles_per_block = 120;
+};
+
+/// The tile grid and blocking of a valid `shape` for an algorithm with output
+/// tile M, kernel R and T slots. Throws sfc::Error if a size overflows.
+inline TileGeometry make_tile_geometry(const Conv2dShape& shape, int M, int R, int T,
+                                       const BlockingPolicy& policy) {
+  TileGeometry g;
+  g.M = M;
+  g.R = R;
+  g.L = M + R - 1;
+  g.T = T;
+  g.batch = shape.batch;
+  g.in_channels = shape.in_channels;
+  g.out_channels = shape.out_channels;
+  g.in_channels_padded = round_up(shape.in_channels, policy.in_lanes);
+  g.out_channels_padded = round_up(shape.out_channels, policy.out_multiple);
+  g.height = shape.height;
+  g.width = shape.width;
+  g.out_height = shape.output_height();
+  g.out_width = shape.output_width();
+  g.pad_top = shape.pad_top;
+  g.pad_left = shape.pad_left;
+  g.tiles_h = (g.out_height + M - 1) / M;
+  g.tiles_w = (g.out_width + M - 1) / M;
+  g.tiles_per_image = mul_or_throw(g.tiles_h, g.tiles_w);
+  g.staged_out_h = mul_or_throw(g.tiles_h, M);
+  g.staged_out_w = mul_or_throw(g.tiles_w, M);
+  g.staged_in_h = g.staged_out_h + R - 1;
+  g.staged_in_w = g.staged_out_w + R - 1;
+
+  // Tiles per block: as many as fit the budget for transformed data and
+  // products (more tiles = more reuse of each transformed weight), a whole
+  // number of GEMM register blocks, at least one register block.
+  const std::int64_t channels = std::max(g.in_channels_padded, g.out_channels_padded);
+  const std::int64_t per_tile = product_or_throw({T, channels, policy.element_bytes});
+  std::int64_t tiles = std::min(policy.max_tiles_per_block, policy.max_block_bytes / per_tile);
+  tiles = std::max<std::int64_t>(policy.gemm_rows, tiles / policy.gemm_rows * policy.gemm_rows);
+  const std::int64_t total_tiles = mul_or_throw(g.batch, g.tiles_per_image);
+  g.tiles_per_block = std::min(tiles, total_tiles);
+  // Stage enough images to fill one block.
+  g.images_per_group =
+      std::min(g.batch, std::max<std::int64_t>(1, (g.tiles_per_block + g.tiles_per_image - 1) /
+                                                      g.tiles_per_image));
+  // Validate every workspace size now, so run() cannot overflow.
+  (void)g.staged_input_elements();
+  (void)g.staged_output_elements();
+  (void)g.transformed_input_elements();
+  (void)g.products_elements();
+  return g;
+}
+
+/// Copies images [first, first + count) of `input` (layout `layout`) into the
+/// staged input: NHWC, pad_top/pad_left zero rows/columns before the data,
+/// zeros after it up to the staged size, channels padded with zeros.
+/// Must be called by every thread of a parallel region (or outside one).
+template <class T>
+void stage_input(const TileGeometry& g, const T* input, Layout layout, std::int64_t first,
+                 std::int64_t count, T* staged) {
+  const std::int64_t H = g.height, W = g.width, C = g.in_channels, Cp = g.in_channels_padded;
+  const std::int64_t row_elements = g.staged_in_w * Cp;
+  const std::int64_t rows = count * g.staged_in_h;
+  SFC_OMP(omp for schedule(static))
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const std::int64_t n = first + r / g.staged_in_h;
+    const std::int64_t y = r % g.staged_in_h - g.pad_top;
+    T* row = staged + r * row_elements;
+    std::memset(static_cast<void*>(row), 0, static_cast<std::size_t>(row_elements) * sizeof(T));
+    if (y < 0 || y >= H) continue;
+    T* dst = row + g.pad_left * Cp;
+    if (layout == Layout::NHWC) {
+      const T* src = input + ((n * H + y) * W) * C;
+      for (std::int64_t x = 0; x < W; ++x)
+        std::memcpy(dst + x * Cp, src + x * C, static_cast<std::size_t>(C) * sizeof(T));
+    } else {
+      for (std::int64_t c = 0; c < C; ++c) {
+        const T* src = input + ((n * C + c) * H + y) * W;
+        for (std::int64_t x = 0; x < W; ++x) dst[x * Cp + c] = src[x];
+      }
+    }
+  }
+}
+
+/// Crops images [first, first + count) of the staged output into `output`
+/// (layout `layout`). Must be called by every thread of a parallel region
+/// (or outside one).
+template <class T>
+void unstage_output(const TileGeometry& g, const T* staged, std::int64_t first, std::int64_t count,
+                    T* output, Layout layout) {
+  const std::int64_t H = g.out_height, W = g.out_width, C = g.out_channels,
+                     Cp = g.out_channels_padded;
+  const std::int64_t rows = count * H;
+  SFC_OMP(omp for schedule(static))
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const std::int64_t local = r / H;
+    const std::int64_t n = first + local;
+    const std::int64_t y = r % H;
+    const T* src = staged + ((local * g.staged_out_h + y) * g.staged_out_w) * Cp;
+    if (layout == Layout::NHWC) {
+      T* dst = output + ((n * H + y) * W) * C;
+      for (std::int64_t x = 0; x < W; ++x)
+        std::memcpy(dst + x * C, src + x * Cp, static_cast<std::size_t>(C) * sizeof(T));
+    } else {
+      for (std::int64_t c = 0; c < C; ++c) {
+        T* dst = output + ((n * C + c) * H + y) * W;
+        for (std::int64_t x = 0; x < W; ++x) dst[x] = src[x * Cp + c];
+      }
+    }
+  }
+}
+
+}  // namespace sfc::detail

@@ -1,0 +1,20 @@
+// fp32 convolution operator, SFC-4(4x4,3x3), SFC-6(6x6,3x3) and SFC-6(7x7,3x3), on the native SIMD
+// target: the full ConvF32Tester sweep against the double-precision direct
+// reference (see conv_f32_tester.hpp for the error measure and tolerances).
+
+#include <gtest/gtest.h>
+
+#include "conv_f32_tester.hpp"
+#include "sfc/transforms/sfc.hpp"
+#include "sfc/transforms/winograd.hpp"
+
+namespace {
+
+template <class A>
+class ConvF32 : public ::testing::Test {};
+using Algorithms = ::testing::Types<sfc::SFC<4, 4, 3>,sfc::SFC<6, 6, 3>,sfc::SFC<6, 7, 3>>;
+TYPED_TEST_SUITE(ConvF32, Algorithms);
+
+TYPED_TEST(ConvF32, SweepNative) { sfc::testing::sweep_f32<TypeParam>(); }
+
+}  // namespace

@@ -1,0 +1,20 @@
+// fp32 convolution operator, SFC-6(6x6,5x5) and SFC-6(4x4,7x7), on the native SIMD
+// target: the full ConvF32Tester sweep against the double-precision direct
+// reference (see conv_f32_tester.hpp for the error measure and tolerances).
+
+#include <gtest/gtest.h>
+
+#include "conv_f32_tester.hpp"
+#include "sfc/transforms/sfc.hpp"
+#include "sfc/transforms/winograd.hpp"
+
+namespace {
+
+template <class A>
+class ConvF32 : public ::testing::Test {};
+using Algorithms = ::testing::Types<sfc::SFC<6, 6, 5>,sfc::SFC<6, 4, 7>>;
+TYPED_TEST_SUITE(ConvF32, Algorithms);
+
+TYPED_TEST(ConvF32, SweepNative) { sfc::testing::sweep_f32<TypeParam>(); }
+
+}  // namespace
