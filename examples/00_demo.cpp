@@ -1,16 +1,16 @@
 // 00_demo: SFC convolution against naive direct convolution.
 //
 // For each of the paper's algorithms (and Winograd F(4x4, 3x3) for contrast)
-// this runs one convolution layer three ways on the same random data:
-//   - naive direct convolution (sfc::reference::conv2d_direct),
-//   - the SFC algorithm in exact integer arithmetic on int8 data, which must
-//     equal direct int8 convolution bit for bit,
-//   - the SFC algorithm on float data (stages in double), with its error.
+// this runs one convolution layer on the same random data:
+//   - naive direct convolution (sfc::reference::conv2d_direct), the baseline;
+//   - the fp32 operator sfc::Conv2d<float, Algorithm> (SIMD kernels), on one
+//     thread and on all threads, with its error against the baseline;
+//   - the algorithm in exact integer arithmetic on int8 data (the reference
+//     tile evaluator), which must equal direct int8 convolution bit for bit.
 // It prints shape, algorithm, multiplications per output (the arithmetic
-// saving the algorithm offers), times (median of repetitions) and speed-up,
-// and the errors. The SFC runs here use the tile-by-tile *reference*
-// evaluator, which is written for clarity, not speed: its speed-up column is
-// honest about that. The demo exits non-zero if any exactness check fails.
+// saving the algorithm offers), times (median of repetitions), speed-ups and
+// the checks. Performance claims live in bench/RESULTS.md; this is a quick
+// look. The demo exits non-zero if any check fails.
 //
 // Usage: 00_demo [--quick] [--channels C] [--size HW] [--reps K]
 
@@ -30,9 +30,9 @@
 namespace {
 
 struct Options {
-  std::int64_t channels = 16;
+  std::int64_t channels = 32;
   std::int64_t size = 28;
-  int reps = 3;
+  int reps = 5;
 };
 
 template <class F>
@@ -71,9 +71,9 @@ void run(const Options& o) {
     sfc::reference::conv2d_direct(s, std::span<const float>(xf), std::span<const float>(wf), {},
                                   std::span<float>(yf_ref));
   });
-  const double t_sfc = median_seconds(o.reps, [&] {
-    sfc::reference::conv2d_tiled<A2>(s, xf, wf, {}, yf);
-  });
+  const sfc::Conv2d<float, A2> conv(s, wf);
+  const double t_sfc = median_seconds(o.reps, [&] { conv.run(xf, yf, sfc::RunOptions{.threads = 1}); });
+  const double t_sfc_all = median_seconds(o.reps, [&] { conv.run(xf, yf); });
   sfc::reference::conv2d_direct(s, std::span<const std::int8_t>(xq), std::span<const std::int8_t>(wq),
                                 {}, std::span<std::int32_t>(yq_ref));
   sfc::reference::conv2d_tiled_exact<A2>(s, xq, wq, {}, yq);
@@ -83,14 +83,15 @@ void run(const Options& o) {
     max_err = std::max(max_err, std::abs(double(yf[i]) - double(yf_ref[i])));
     max_ref = std::max(max_ref, std::abs(double(yf_ref[i])));
   }
-  failed = failed || !exact || max_err > 1e-5 * (1 + max_ref);
+  failed = failed || !exact || max_err > 1e-4 * (1 + max_ref);
   const double mults_per_output = double(A2::T) / (A2::M * A2::M);
   const std::string shape = std::to_string(o.channels) + "->" + std::to_string(o.channels) + " @" +
                             std::to_string(o.size) + "x" + std::to_string(o.size) + " k" +
                             std::to_string(R);
-  std::printf("%-22s %-26s %6.2f / %-3d %10.2f %10.2f %8.2fx %-10s %.2e\n", shape.c_str(),
-              Alg::display_name().c_str(), mults_per_output, R * R, t_naive * 1e3, t_sfc * 1e3,
-              t_naive / t_sfc, exact ? "bit-exact" : "MISMATCH", max_err);
+  std::printf("%-20s %-26s %6.2f / %-3d %9.2f %9.3f %8.0fx %9.3f %8.0fx  %-10s %.2e\n",
+              shape.c_str(), Alg::display_name().c_str(), mults_per_output, R * R, t_naive * 1e3,
+              t_sfc * 1e3, t_naive / t_sfc, t_sfc_all * 1e3, t_naive / t_sfc_all,
+              exact ? "bit-exact" : "MISMATCH", max_err);
 }
 
 }  // namespace
@@ -128,9 +129,11 @@ int main(int argc, char** argv) {
   }
   std::printf("SFC demo: batch 1, same padding, random data; times are medians of %d run(s).\n",
               o.reps);
-  std::printf("SFC runs use the tile-by-tile reference evaluator (exact stages, not a fast kernel).\n\n");
-  std::printf("%-22s %-26s %12s %10s %10s %9s %-10s %s\n", "shape", "algorithm", "mults/out",
-              "naive ms", "sfc ms", "speed-up", "int8", "fp32 max err");
+  std::printf("fp32: sfc::Conv2d (SIMD target %s, up to %d threads) vs naive direct convolution.\n",
+              sfc::simd::Native::name, sfc::detail::resolve_threads(0, "00_demo"));
+  std::printf("int8: exact integer tile evaluator vs direct int8 convolution.\n\n");
+  std::printf("%-20s %-26s %12s %9s %9s %9s %9s %9s  %-10s %s\n", "shape", "algorithm", "mults/out",
+              "naive ms", "1 thr ms", "speed-up", "all ms", "speed-up", "int8", "fp32 max err");
   run<sfc::SFC<6, 7, 3>, sfc::SFC<6, 7, 3>::symbolic_2d>(o);
   run<sfc::SFC<6, 6, 3>, sfc::SFC<6, 6, 3>::symbolic_2d>(o);
   run<sfc::SFC<4, 4, 3>, sfc::SFC<4, 4, 3>::symbolic_2d>(o);

@@ -22,10 +22,19 @@
 #include "sfc/transforms/sfc.hpp"
 #include "sfc/transforms/winograd.hpp"
 
+#include "sfc/core/aligned_buffer.hpp"
 #include "sfc/core/buffers.hpp"
 #include "sfc/core/checked.hpp"
 #include "sfc/core/conv_shape.hpp"
 #include "sfc/core/error.hpp"
+#include "sfc/core/parallel.hpp"
+
+#include "sfc/kernels/gemm_f32.hpp"
+#include "sfc/kernels/simd.hpp"
+#include "sfc/kernels/tile_transform.hpp"
+
+#include "sfc/layers/conv2d.hpp"
+#include "sfc/layers/tiling.hpp"
 
 #include "sfc/reference/direct_conv.hpp"
 #include "sfc/reference/tile_evaluator.hpp"

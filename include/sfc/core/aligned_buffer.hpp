@@ -1,7 +1,8 @@
 #pragma once
 /// \file
-/// `sfc::AlignedBuffer<T>`: a zero-initialised heap array aligned to 64 bytes
-/// (one cache line, one AVX-512 vector), for packed weights and workspaces.
+/// `sfc::AlignedBuffer<T>`: a heap array aligned to 64 bytes (one cache line,
+/// one AVX-512 vector), for packed weights and workspaces. Zero-initialised
+/// unless constructed with `sfc::uninitialized`.
 
 #include <cstddef>
 #include <cstring>
@@ -12,6 +13,10 @@
 
 namespace sfc {
 
+/// Tag: leave the elements of a new AlignedBuffer uninitialised.
+struct Uninitialized {};
+inline constexpr Uninitialized uninitialized{};
+
 template <class T>
 class AlignedBuffer {
   static_assert(std::is_trivially_copyable_v<T>, "AlignedBuffer holds trivially copyable values");
@@ -21,12 +26,15 @@ class AlignedBuffer {
 
   AlignedBuffer() = default;
   /// `size` zero-initialised elements.
-  explicit AlignedBuffer(std::size_t size)
-      : data_(size == 0 ? nullptr
-                        : static_cast<T*>(::operator new(size * sizeof(T), std::align_val_t{alignment}))),
-        size_(size) {
+  explicit AlignedBuffer(std::size_t size) : AlignedBuffer(size, uninitialized) {
     if (size_ != 0) std::memset(static_cast<void*>(data_.get()), 0, size_ * sizeof(T));
   }
+  /// `size` elements with indeterminate values (for scratch that is written
+  /// before it is read).
+  AlignedBuffer(std::size_t size, Uninitialized)
+      : data_(size == 0 ? nullptr
+                        : static_cast<T*>(::operator new(size * sizeof(T), std::align_val_t{alignment}))),
+        size_(size) {}
 
   T* data() noexcept { return data_.get(); }
   const T* data() const noexcept { return data_.get(); }

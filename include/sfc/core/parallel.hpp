@@ -6,10 +6,13 @@
 /// (`RunOptions::threads`); 0 means "what OpenMP would use"
 /// (omp_get_max_threads(), i.e. OMP_NUM_THREADS or the core count).
 ///
+/// Small problems use fewer threads than requested (see useful_threads).
 /// Work is split into items whose results are computed by the same sequence
 /// of operations whichever thread runs them, so results never depend on the
 /// thread count.
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 
 #include "sfc/core/error.hpp"
@@ -46,6 +49,17 @@ inline int resolve_threads(int requested, const char* who) {
   (void)requested;
   return 1;
 #endif
+}
+
+/// Direct-convolution multiply-accumulates per thread below which another
+/// thread costs more (start-up, barriers) than it saves.
+inline constexpr std::int64_t kMinMacsPerThread = std::int64_t{1} << 21;
+
+/// `threads`, reduced so that every thread gets at least kMinMacsPerThread of
+/// `macs` (and at least one thread).
+inline int useful_threads(int threads, std::int64_t macs) {
+  const std::int64_t useful = std::max<std::int64_t>(1, macs / kMinMacsPerThread);
+  return static_cast<int>(std::min<std::int64_t>(threads, useful));
 }
 
 }  // namespace detail

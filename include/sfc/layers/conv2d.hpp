@@ -160,7 +160,7 @@ class Conv2d<float, Algorithm, Target> {
   /// output layout. Allocates its workspace.
   void run(std::span<const float> input, std::span<float> output, RunOptions run_options = {}) const {
     check_io(input, output);
-    AlignedBuffer<float> workspace(workspace_size());
+    AlignedBuffer<float> workspace(workspace_size(), uninitialized);
     compute(input.data(), output.data(), workspace.data(), run_options);
   }
 
@@ -214,7 +214,8 @@ class Conv2d<float, Algorithm, Target> {
   }
 
   void compute(const float* input, float* output, float* workspace, RunOptions run_options) const {
-    const int threads = detail::resolve_threads(run_options.threads, kWho);
+    const int threads = detail::useful_threads(
+        detail::resolve_threads(run_options.threads, kWho), shape_.direct_macs());
     const detail::TileGeometry& g = geometry_;
     float* ws = align(workspace);
     float* staged_in = ws;
@@ -247,16 +248,16 @@ class Conv2d<float, Algorithm, Target> {
             const std::int64_t ty = tile % g.tiles_per_image / g.tiles_w, tx = tile % g.tiles_w;
             const float* src = staged_in + (image * g.staged_in_h + ty * M) * in_row +
                                tx * M * Cp + c * kLanes;
-            Input::apply(src, in_row, Cp, transformed + t * Cp + c * kLanes, TB * Cp);
+            Input::apply(src, in_row, Cp, transformed + t * T * Cp + c * kLanes, Cp);
           }
           // 2. Element-wise stage: one GEMM per (slot, weight panel).
           SFC_OMP(omp for schedule(static))
           for (std::int64_t item = 0; item < T * panels; ++item) {
             const std::int64_t q = item / panels, p = item % panels;
             kernels::f32_gemm<Target>(static_cast<int>(tb), static_cast<int>(Cin), 1,
-                                      transformed + q * TB * Cp, Cp,
+                                      transformed + q * Cp, T * Cp,
                                       packed + (q * panels + p) * Cin * kPanel,
-                                      products + q * TB * Op + p * kPanel, Op);
+                                      products + q * Op + p * kPanel, T * Op);
           }
           // 3. Output transform, bias, ReLU: (tile, channel vector) items.
           SFC_OMP(omp for schedule(static))
@@ -267,7 +268,7 @@ class Conv2d<float, Algorithm, Target> {
             float* dst = staged_out + (image * g.staged_out_h + ty * M) * out_row + tx * M * Op +
                          c * kLanes;
             const V b = Target::load(bias + c * kLanes);
-            Output::apply(products + t * Op + c * kLanes, TB * Op, [&](int i, int j, V v) {
+            Output::apply(products + t * T * Op + c * kLanes, Op, [&](int i, int j, V v) {
               v = Target::add(v, b);
               if (relu) v = Target::max(v, Target::zero());
               Target::store(dst + i * out_row + j * Op, v);
