@@ -3,7 +3,10 @@
 # if one of them is missing. Safe to run repeatedly.
 set -euo pipefail
 
-packages=(g++ cmake ninja-build libeigen3-dev libgtest-dev libbenchmark-dev python3)
+# libdnnl-dev: oneDNN, the baseline of bench/bench_conv_f32 (optional there).
+# scripts/plot_bench.py draws its chart with python3-matplotlib, which is not
+# listed: CI does not run the benchmarks.
+packages=(g++ cmake ninja-build libeigen3-dev libgtest-dev libbenchmark-dev libdnnl-dev python3)
 
 missing=()
 for pkg in "${packages[@]}"; do
