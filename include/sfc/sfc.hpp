@@ -30,10 +30,13 @@
 #include "sfc/core/parallel.hpp"
 
 #include "sfc/kernels/gemm_f32.hpp"
+#include "sfc/kernels/gemm_s16.hpp"
+#include "sfc/kernels/int_ops.hpp"
 #include "sfc/kernels/simd.hpp"
 #include "sfc/kernels/tile_transform.hpp"
 
 #include "sfc/layers/conv2d.hpp"
+#include "sfc/layers/conv2d_int8.hpp"
 #include "sfc/layers/tiling.hpp"
 
 #include "sfc/reference/direct_conv.hpp"

@@ -167,102 +167,138 @@ struct TileMaps {
   }();
 };
 
+/// Vector arithmetic for the transforms, over float SIMD vectors of target S.
+/// Other element types (the integer kernels) provide the same members.
+template <class S>
+struct F32Ops {
+  using vec = typename S::f32;
+  static vec zero() noexcept { return S::zero(); }
+  static vec neg(vec a) noexcept { return S::neg(a); }
+  static vec add(vec a, vec b) noexcept { return S::add(a, b); }
+  static vec sub(vec a, vec b) noexcept { return S::sub(a, b); }
+  /// c * x for a coefficient known at compile time.
+  static vec scale(double c, vec x) noexcept { return S::mul(S::broadcast(static_cast<float>(c)), x); }
+  /// acc + c * x.
+  static vec scale_add(double c, vec x, vec acc) noexcept {
+    return S::fmadd(S::broadcast(static_cast<float>(c)), x, acc);
+  }
+};
+
 namespace detail {
 
-/// Row r of `Map` applied to values load(col): sum_k coef_k * load(col_k),
-/// unrolled with constant coefficients.
-template <class S, const auto& Map, int Row, class Load>
-inline __attribute__((always_inline)) typename S::f32 sparse_row(Load& load) {
+/// Row r of `Map` times Scale applied to values load(col): sum_k Scale *
+/// coef_k * load(col_k), unrolled with constant coefficients.
+template <class Ops, const auto& Map, int Row, std::int64_t Scale, class Load>
+inline __attribute__((always_inline)) typename Ops::vec sparse_row(Load& load) {
   constexpr int b = Map.begin[Row];
   constexpr int e = Map.begin[Row + 1];
   if constexpr (b == e) {
-    return S::zero();
+    return Ops::zero();
   } else {
-    constexpr double c0 = Map.value[b];
-    typename S::f32 acc;
+    constexpr double c0 = Map.value[b] * static_cast<double>(Scale);
+    typename Ops::vec acc;
     if constexpr (c0 == 1.0) {
       acc = load(Map.col[b]);
     } else if constexpr (c0 == -1.0) {
-      acc = S::neg(load(Map.col[b]));
+      acc = Ops::neg(load(Map.col[b]));
     } else {
-      acc = S::mul(S::broadcast(static_cast<float>(c0)), load(Map.col[b]));
+      acc = Ops::scale(c0, load(Map.col[b]));
     }
     static_for<e - b - 1>([&](auto k) {
       constexpr int i = b + 1 + decltype(k)::value;
-      constexpr double c = Map.value[i];
+      constexpr double c = Map.value[i] * static_cast<double>(Scale);
       if constexpr (c == 1.0) {
-        acc = S::add(acc, load(Map.col[i]));
+        acc = Ops::add(acc, load(Map.col[i]));
       } else if constexpr (c == -1.0) {
-        acc = S::sub(acc, load(Map.col[i]));
+        acc = Ops::sub(acc, load(Map.col[i]));
       } else {
-        acc = S::fmadd(S::broadcast(static_cast<float>(c)), load(Map.col[i]), acc);
+        acc = Ops::scale_add(c, load(Map.col[i]), acc);
       }
     });
     return acc;
   }
 }
 
-/// Every row of `Map`: store(r, row r).
-template <class S, const auto& Map, class Load, class Store>
+/// Every row of `Map` (times Scale): store(r, row r).
+template <class Ops, const auto& Map, std::int64_t Scale = 1, class Load, class Store>
 inline __attribute__((always_inline)) void sparse_apply(Load&& load, Store&& store) {
-  static_for<std::remove_cvref_t<decltype(Map)>::rows>(
-      [&](auto r) { store(decltype(r)::value, sparse_row<S, Map, decltype(r)::value>(load)); });
+  static_for<std::remove_cvref_t<decltype(Map)>::rows>([&](auto r) {
+    store(decltype(r)::value, sparse_row<Ops, Map, decltype(r)::value, Scale>(load));
+  });
+}
+
+/// Smallest positive integer d with d * coef integral for every coefficient.
+template <int Rows, int Nnz>
+constexpr std::int64_t denominator_of(const SparseRows<Rows, Nnz>& map) {
+  std::int64_t d = 1;
+  for (int i = 0; i < Nnz; ++i) {
+    const std::int64_t den = map.coef[static_cast<std::size_t>(i)].den();
+    std::int64_t a = d, b = den;
+    while (b != 0) {
+      const std::int64_t t = a % b;
+      a = b;
+      b = t;
+    }
+    d = d / a * den;
+  }
+  return d;
 }
 
 }  // namespace detail
 
-/// The data transform of one tile for one vector of channels.
-template <class A2, class S>
+/// The data transform of one tile for one vector of channels, in the
+/// arithmetic of Ops (F32Ops<S>, or an integer one).
+template <class A2, class Ops>
 struct InputTransform {
   using Maps = TileMaps<A2>;
-  using V = typename S::f32;
+  using V = typename Ops::vec;
   static constexpr int K = Maps::K, L = Maps::L, T = Maps::T;
 
-  /// `src` points at window position (0, 0); position (a, b) is the vector at
-  /// src + a * row_stride + b * col_stride (in floats). Product q is stored at
-  /// dst + q * slot_stride.
-  static void apply(const float* src, std::ptrdiff_t row_stride, std::ptrdiff_t col_stride,
-                    float* dst, std::ptrdiff_t slot_stride) {
+  /// load(a, b) gives window position (a, b); store(q, v) receives product q.
+  template <class Load, class Store>
+  static void apply(Load&& load, Store&& store) {
     V rows[K * L];  // Dx X
     V z[K * K];     // Dx X Dx^T
     for (int b = 0; b < L; ++b) {
-      const float* column = src + b * col_stride;
-      detail::sparse_apply<S, Maps::dx>([&](int a) { return S::load(column + a * row_stride); },
-                                        [&](int i, V v) { rows[i * L + b] = v; });
+      detail::sparse_apply<Ops, Maps::dx>([&](int a) { return load(a, b); },
+                                          [&](int i, V v) { rows[i * L + b] = v; });
     }
     for (int i = 0; i < K; ++i) {
       const V* row = rows + i * L;
-      detail::sparse_apply<S, Maps::dx>([&](int b) { return row[b]; },
-                                        [&](int k, V v) { z[i * K + k] = v; });
+      detail::sparse_apply<Ops, Maps::dx>([&](int b) { return row[b]; },
+                                          [&](int k, V v) { z[i * K + k] = v; });
     }
-    detail::sparse_apply<S, Maps::forms>([&](int e) { return z[e]; },
-                                         [&](int q, V v) { S::store(dst + q * slot_stride, v); });
+    detail::sparse_apply<Ops, Maps::forms>([&](int e) { return z[e]; }, store);
   }
 };
 
 /// The output transform of one tile for one vector of output channels.
-template <class A2, class S>
+/// With Integer, every stage is scaled to integer coefficients and the
+/// result is `scale` times the true output (divide it exactly afterwards).
+template <class A2, class Ops, bool Integer = false>
 struct OutputTransform {
   using Maps = TileMaps<A2>;
-  using V = typename S::f32;
+  using V = typename Ops::vec;
   static constexpr int K = Maps::K, M = Maps::M, T = Maps::T;
+  static constexpr std::int64_t recon_scale = Integer ? detail::denominator_of(Maps::recon) : 1;
+  static constexpr std::int64_t ox_scale = Integer ? detail::denominator_of(Maps::ox) : 1;
+  /// The factor the output carries: recon_scale * ox_scale^2 (1 for floats).
+  static constexpr std::int64_t scale = recon_scale * ox_scale * ox_scale;
 
-  /// Product q is read from src + q * slot_stride; output (i, j) is passed to
-  /// emit(i, j, vector).
-  template <class Emit>
-  static void apply(const float* src, std::ptrdiff_t slot_stride, Emit&& emit) {
+  /// load(q) gives product q; output (i, j) is passed to emit(i, j, vector).
+  template <class Load, class Emit>
+  static void apply(Load&& load, Emit&& emit) {
     V p[K * K];  // residue tile
     V h[M * K];  // Ox P
-    detail::sparse_apply<S, Maps::recon>([&](int q) { return S::load(src + q * slot_stride); },
-                                         [&](int e, V v) { p[e] = v; });
+    detail::sparse_apply<Ops, Maps::recon, recon_scale>(load, [&](int e, V v) { p[e] = v; });
     for (int l = 0; l < K; ++l) {
-      detail::sparse_apply<S, Maps::ox>([&](int k) { return p[k * K + l]; },
-                                        [&](int i, V v) { h[i * K + l] = v; });
+      detail::sparse_apply<Ops, Maps::ox, ox_scale>([&](int k) { return p[k * K + l]; },
+                                                    [&](int i, V v) { h[i * K + l] = v; });
     }
     for (int i = 0; i < M; ++i) {
       const V* row = h + i * K;
-      detail::sparse_apply<S, Maps::ox>([&](int l) { return row[l]; },
-                                        [&](int j, V v) { emit(i, j, v); });
+      detail::sparse_apply<Ops, Maps::ox, ox_scale>([&](int l) { return row[l]; },
+                                                    [&](int j, V v) { emit(i, j, v); });
     }
   }
 };

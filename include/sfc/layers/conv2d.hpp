@@ -186,8 +186,9 @@ class Conv2d<float, Algorithm, Target> {
   static constexpr std::size_t kAlignSlack = AlignedBuffer<float>::alignment / sizeof(float);
   static constexpr std::int64_t kMaxChannels = std::int64_t{1} << 24;
   using V = typename Target::f32;
-  using Input = kernels::InputTransform<algorithm_2d, Target>;
-  using Output = kernels::OutputTransform<algorithm_2d, Target>;
+  using Ops = kernels::F32Ops<Target>;
+  using Input = kernels::InputTransform<algorithm_2d, Ops>;
+  using Output = kernels::OutputTransform<algorithm_2d, Ops>;
 
   void check_io(std::span<const float> input, std::span<float> output) const {
     detail::check_buffer(kWho, "input", input, shape_.input_elements());
@@ -224,60 +225,38 @@ class Conv2d<float, Algorithm, Target> {
     float* products = transformed + g.transformed_input_elements();
 
     const std::int64_t Cin = g.in_channels, Cp = g.in_channels_padded, Op = g.out_channels_padded;
-    const std::int64_t TB = g.tiles_per_block;
     const std::int64_t in_chunks = Cp / kLanes, out_chunks = Op / kLanes, panels = Op / kPanel;
     const std::int64_t in_row = g.staged_in_w * Cp, out_row = g.staged_out_w * Op;
     const bool relu = options_.relu;
     const float* bias = bias_.data();
     const float* packed = packed_.data();
-    (void)threads;
 
-    SFC_OMP(omp parallel num_threads(threads))
-    {
-      for (std::int64_t first = 0; first < g.batch; first += g.images_per_group) {
-        const std::int64_t images = std::min(g.images_per_group, g.batch - first);
-        detail::stage_input(g, input, options_.input_layout, first, images, staged_in);
-        const std::int64_t tiles = images * g.tiles_per_image;
-        for (std::int64_t t0 = 0; t0 < tiles; t0 += TB) {
-          const std::int64_t tb = std::min(TB, tiles - t0);
-          // 1. Data transform: (tile, channel vector) items.
-          SFC_OMP(omp for schedule(static))
-          for (std::int64_t item = 0; item < tb * in_chunks; ++item) {
-            const std::int64_t t = item / in_chunks, c = item % in_chunks;
-            const std::int64_t tile = t0 + t, image = tile / g.tiles_per_image;
-            const std::int64_t ty = tile % g.tiles_per_image / g.tiles_w, tx = tile % g.tiles_w;
-            const float* src = staged_in + (image * g.staged_in_h + ty * M) * in_row +
-                               tx * M * Cp + c * kLanes;
-            Input::apply(src, in_row, Cp, transformed + t * T * Cp + c * kLanes, Cp);
-          }
-          // 2. Element-wise stage: one GEMM per (slot, weight panel).
-          SFC_OMP(omp for schedule(static))
-          for (std::int64_t item = 0; item < T * panels; ++item) {
-            const std::int64_t q = item / panels, p = item % panels;
-            kernels::f32_gemm<Target>(static_cast<int>(tb), static_cast<int>(Cin), 1,
-                                      transformed + q * Cp, T * Cp,
-                                      packed + (q * panels + p) * Cin * kPanel,
-                                      products + q * Op + p * kPanel, T * Op);
-          }
-          // 3. Output transform, bias, ReLU: (tile, channel vector) items.
-          SFC_OMP(omp for schedule(static))
-          for (std::int64_t item = 0; item < tb * out_chunks; ++item) {
-            const std::int64_t t = item / out_chunks, c = item % out_chunks;
-            const std::int64_t tile = t0 + t, image = tile / g.tiles_per_image;
-            const std::int64_t ty = tile % g.tiles_per_image / g.tiles_w, tx = tile % g.tiles_w;
-            float* dst = staged_out + (image * g.staged_out_h + ty * M) * out_row + tx * M * Op +
-                         c * kLanes;
-            const V b = Target::load(bias + c * kLanes);
-            Output::apply(products + t * T * Op + c * kLanes, Op, [&](int i, int j, V v) {
-              v = Target::add(v, b);
-              if (relu) v = Target::max(v, Target::zero());
-              Target::store(dst + i * out_row + j * Op, v);
-            });
-          }
-        }
-        detail::unstage_output(g, staged_out, first, images, output, options_.output_layout);
-      }
-    }
+    detail::run_tiled(
+        g, threads, input, options_.input_layout, output, options_.output_layout, staged_in,
+        staged_out, in_chunks, T * panels, out_chunks,
+        [&](std::int64_t t, std::int64_t c, const float* window) {
+          const float* src = window + c * kLanes;
+          float* dst = transformed + t * T * Cp + c * kLanes;
+          Input::apply([&](int a, int b) { return Target::load(src + a * in_row + b * Cp); },
+                       [&](int q, V v) { Target::store(dst + q * Cp, v); });
+        },
+        [&](std::int64_t item, std::int64_t tiles) {
+          const std::int64_t q = item / panels, p = item % panels;
+          kernels::f32_gemm<Target>(static_cast<int>(tiles), static_cast<int>(Cin), 1,
+                                    transformed + q * Cp, T * Cp,
+                                    packed + (q * panels + p) * Cin * kPanel,
+                                    products + q * Op + p * kPanel, T * Op);
+        },
+        [&](std::int64_t t, std::int64_t c, float* tile) {
+          const float* src = products + t * T * Op + c * kLanes;
+          float* dst = tile + c * kLanes;
+          const V b = Target::load(bias + c * kLanes);
+          Output::apply([&](int q) { return Target::load(src + q * Op); }, [&](int i, int j, V v) {
+            v = Target::add(v, b);
+            if (relu) v = Target::max(v, Target::zero());
+            Target::store(dst + i * out_row + j * Op, v);
+          });
+        });
   }
 
   static float* align(float* p) {

@@ -195,4 +195,60 @@ void unstage_output(const TileGeometry& g, const T* staged, std::int64_t first, 
   }
 }
 
+/// The tile loop every tiled operator runs, for any element types. Per image
+/// group: stage the input; per block of tiles_per_block tiles: (1) the data
+/// transform, one item per (tile, input chunk); (2) the element-wise stage,
+/// `gemm_items` items; (3) the output transform, one item per (tile, output
+/// chunk); then crop the staged output into `output`. Each phase is split
+/// across `threads` OpenMP threads; items never share outputs, so results do
+/// not depend on the thread count.
+///
+///   transform(t, chunk, window)  t = tile within the block; window = its
+///                                (0, 0) input position in the staged input
+///   gemm(item, tiles)            tiles = tiles in this block
+///   output(t, chunk, tile)       tile = its (0, 0) output position in the
+///                                staged output
+template <class In, class Out, class Transform, class Gemm, class Output>
+void run_tiled(const TileGeometry& g, int threads, const In* input, Layout in_layout, Out* output,
+               Layout out_layout, In* staged_in, Out* staged_out, std::int64_t in_chunks,
+               std::int64_t gemm_items, std::int64_t out_chunks, Transform&& transform, Gemm&& gemm,
+               Output&& output_transform) {
+  const std::int64_t M = g.M;
+  const std::int64_t in_row = g.staged_in_w * g.in_channels_padded;
+  const std::int64_t out_row = g.staged_out_w * g.out_channels_padded;
+  const std::int64_t TB = g.tiles_per_block;
+  const auto locate = [&](std::int64_t tile, std::int64_t rows, std::int64_t row_elements,
+                          std::int64_t channels) {
+    const std::int64_t image = tile / g.tiles_per_image;
+    const std::int64_t ty = tile % g.tiles_per_image / g.tiles_w, tx = tile % g.tiles_w;
+    return (image * rows + ty * M) * row_elements + tx * M * channels;
+  };
+  (void)threads;
+  SFC_OMP(omp parallel num_threads(threads))
+  {
+    for (std::int64_t first = 0; first < g.batch; first += g.images_per_group) {
+      const std::int64_t images = std::min(g.images_per_group, g.batch - first);
+      stage_input(g, input, in_layout, first, images, staged_in);
+      const std::int64_t tiles = images * g.tiles_per_image;
+      for (std::int64_t t0 = 0; t0 < tiles; t0 += TB) {
+        const std::int64_t tb = std::min(TB, tiles - t0);
+        SFC_OMP(omp for schedule(static))
+        for (std::int64_t item = 0; item < tb * in_chunks; ++item) {
+          const std::int64_t t = item / in_chunks, c = item % in_chunks;
+          transform(t, c, staged_in + locate(t0 + t, g.staged_in_h, in_row, g.in_channels_padded));
+        }
+        SFC_OMP(omp for schedule(static))
+        for (std::int64_t item = 0; item < gemm_items; ++item) gemm(item, tb);
+        SFC_OMP(omp for schedule(static))
+        for (std::int64_t item = 0; item < tb * out_chunks; ++item) {
+          const std::int64_t t = item / out_chunks, c = item % out_chunks;
+          output_transform(t, c,
+                           staged_out + locate(t0 + t, g.staged_out_h, out_row, g.out_channels_padded));
+        }
+      }
+      unstage_output(g, staged_out, first, images, output, out_layout);
+    }
+  }
+}
+
 }  // namespace sfc::detail

@@ -22,6 +22,10 @@ struct Avx2 {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   }
 
+  /// The int8 kernels have no AVX2 implementation yet.
+  static constexpr bool has_int8_kernels = false;
+  static bool supports_int8() noexcept { return false; }
+
   static f32 zero() noexcept { return _mm256_setzero_ps(); }
   static f32 broadcast(float x) noexcept { return _mm256_set1_ps(x); }
   static f32 load(const float* p) noexcept { return _mm256_loadu_ps(p); }

@@ -6,6 +6,7 @@
 /// agree with.
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 namespace sfc::simd {
@@ -25,6 +26,8 @@ struct Portable {
   };
 
   static bool supported() noexcept { return true; }
+  static constexpr bool has_int8_kernels = true;
+  static bool supports_int8() noexcept { return true; }
 
   static f32 zero() noexcept { return f32{}; }
   static f32 broadcast(float x) noexcept {
@@ -68,6 +71,93 @@ struct Portable {
   static f32 max(const f32& a, const f32& b) noexcept {
     f32 r;
     for (int i = 0; i < f32_lanes; ++i) r.v[i] = std::max(a.v[i], b.v[i]);
+    return r;
+  }
+
+  // Integers, for the int8 kernels. int16 arithmetic wraps (it is done in
+  // uint16), as the SIMD targets' does: a transform whose final values fit
+  // int16 is exact even if a partial sum wraps.
+  static constexpr int i16_lanes = 16;
+  static constexpr int i64_lanes = 8;
+  static constexpr int s16_gemm_rows = 4;
+  static constexpr int s16_panel = 16;  ///< output channels per packed int16 weight panel
+
+  struct i16 {
+    std::int16_t v[i16_lanes];
+  };
+  struct i64 {
+    std::int64_t v[i64_lanes];
+  };
+
+  static i16 zero_i16() noexcept { return i16{}; }
+  static i16 load_s8(const std::int8_t* p) noexcept {
+    i16 r;
+    for (int i = 0; i < i16_lanes; ++i) r.v[i] = p[i];
+    return r;
+  }
+  static void store_i16(std::int16_t* p, const i16& a) noexcept { std::memcpy(p, a.v, sizeof a.v); }
+  template <class F>
+  static i16 map_i16(const i16& a, const i16& b, F f) noexcept {
+    i16 r;
+    for (int i = 0; i < i16_lanes; ++i)
+      r.v[i] = static_cast<std::int16_t>(
+          f(static_cast<std::uint16_t>(a.v[i]), static_cast<std::uint16_t>(b.v[i])));
+    return r;
+  }
+  static i16 add_i16(const i16& a, const i16& b) noexcept {
+    return map_i16(a, b, [](std::uint16_t x, std::uint16_t y) { return x + y; });
+  }
+  static i16 sub_i16(const i16& a, const i16& b) noexcept {
+    return map_i16(a, b, [](std::uint16_t x, std::uint16_t y) { return x - y; });
+  }
+  static i16 neg_i16(const i16& a) noexcept { return sub_i16(zero_i16(), a); }
+  static i16 mul_i16(std::int16_t c, const i16& a) noexcept {
+    return map_i16(a, a, [c](std::uint16_t x, std::uint16_t) {
+      return static_cast<std::uint16_t>(x * static_cast<std::uint16_t>(c));
+    });
+  }
+
+  static i64 zero_i64() noexcept { return i64{}; }
+  static i64 load_i64(const std::int64_t* p) noexcept {
+    i64 r;
+    std::memcpy(r.v, p, sizeof r.v);
+    return r;
+  }
+  static void store_i64(std::int64_t* p, const i64& a) noexcept { std::memcpy(p, a.v, sizeof a.v); }
+  static i64 add_i64(const i64& a, const i64& b) noexcept {
+    i64 r;
+    for (int i = 0; i < i64_lanes; ++i) r.v[i] = a.v[i] + b.v[i];
+    return r;
+  }
+  static i64 sub_i64(const i64& a, const i64& b) noexcept {
+    i64 r;
+    for (int i = 0; i < i64_lanes; ++i) r.v[i] = a.v[i] - b.v[i];
+    return r;
+  }
+  static i64 neg_i64(const i64& a) noexcept { return sub_i64(zero_i64(), a); }
+  static i64 mul_i64(std::int64_t c, const i64& a) noexcept {
+    i64 r;
+    for (int i = 0; i < i64_lanes; ++i) r.v[i] = c * a.v[i];
+    return r;
+  }
+  static i64 max_i64(const i64& a, const i64& b) noexcept {
+    i64 r;
+    for (int i = 0; i < i64_lanes; ++i) r.v[i] = std::max(a.v[i], b.v[i]);
+    return r;
+  }
+  static i64 load_i32_as_i64(const std::int32_t* p) noexcept {
+    i64 r;
+    for (int i = 0; i < i64_lanes; ++i) r.v[i] = p[i];
+    return r;
+  }
+  /// Stores the low 32 bits of every lane (the caller guarantees they fit).
+  static void store_i64_as_i32(std::int32_t* p, const i64& a) noexcept {
+    for (int i = 0; i < i64_lanes; ++i) p[i] = static_cast<std::int32_t>(a.v[i]);
+  }
+  /// a / d for every lane, where every lane is a multiple of d (exact).
+  static i64 exact_div_i64(const i64& a, std::int64_t d) noexcept {
+    i64 r;
+    for (int i = 0; i < i64_lanes; ++i) r.v[i] = a.v[i] / d;
     return r;
   }
 };

@@ -1,0 +1,83 @@
+// Exact int8 convolution operator: every SFC algorithm of the paper, on the
+// native and portable SIMD targets, equals direct int8 convolution bit for
+// bit (see conv_int8_tester.hpp for the sweep); Cin up to 2048 at the
+// extremes; validation of the int32 output range.
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "conv_int8_tester.hpp"
+#include "sfc/transforms/sfc.hpp"
+
+namespace {
+
+using sfc::testing::ConvInt8Tester;
+using sfc::testing::Int8Fill;
+
+template <class A>
+class ConvInt8 : public ::testing::Test {};
+using Algorithms = ::testing::Types<sfc::SFC<4, 4, 3>, sfc::SFC<6, 6, 3>, sfc::SFC<6, 7, 3>,
+                                    sfc::SFC<6, 6, 5>, sfc::SFC<6, 4, 7>>;
+TYPED_TEST_SUITE(ConvInt8, Algorithms);
+
+TYPED_TEST(ConvInt8, SweepNative) { sfc::testing::sweep_int8<TypeParam>(); }
+
+// In a build whose native target is the portable one, SweepNative already
+// runs this very instantiation in full.
+#if defined(SFC_SIMD_HAS_AVX512)
+TYPED_TEST(ConvInt8, SweepPortable) {
+  sfc::testing::sweep_int8<TypeParam, sfc::simd::Portable>(/*quick=*/true);
+}
+#endif
+
+// The channel chunk comes from the growth bounds (DESIGN.md 1.4).
+TEST(ConvInt8Bounds, ChannelsPerInt32Sum) {
+  EXPECT_EQ((sfc::Conv2d<std::int8_t, sfc::SFC<6, 7, 3>>::channels_per_int32_sum), 404);
+  EXPECT_EQ((sfc::Conv2d<std::int8_t, sfc::SFC<6, 6, 5>>::channels_per_int32_sum), 145);
+  EXPECT_EQ((sfc::Conv2d<std::int8_t, sfc::SFC<6, 4, 7>>::channels_per_int32_sum), 74);
+}
+
+// 2048 input channels of worst-case values: five int32 chunks, widened.
+TEST(ConvInt8Bounds, Cin2048Extremes) {
+  for (const Int8Fill f : {Int8Fill::min, Int8Fill::max, Int8Fill::alternating})
+    ConvInt8Tester().channels(2048, 2).size(7, 7).pad(1).bias(false).fill(f)
+        .test<sfc::SFC<6, 7, 3>>();
+}
+
+TEST(ConvInt8Errors, OutputRangeAndBuffers) {
+  using Conv = sfc::Conv2d<std::int8_t, sfc::SFC<6, 7, 3>>;
+  // 3x3: |y| <= Cin * 9 * 2^14 must fit int32: at most 14563 input channels.
+  const auto too_wide = sfc::Conv2dShape::square(1, 14564, 1, 3, 3, 1);
+  std::vector<std::int8_t> w(static_cast<std::size_t>(too_wide.weight_elements()));
+  try {
+    Conv conv(too_wide, w);
+    ADD_FAILURE() << "no error for 14564 input channels";
+  } catch (const sfc::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("can overflow the int32 output"), std::string::npos) << e.what();
+  }
+  const auto ok = sfc::Conv2dShape::square(1, 14563, 1, 3, 3, 1);
+  EXPECT_NO_THROW(Conv(ok, std::span<const std::int8_t>(w).first(static_cast<std::size_t>(ok.weight_elements()))));
+  // A large bias lowers the limit: (2^31 - 1 - 2e9) / (9 * 2^14) = 1000 channels.
+  const std::vector<std::int32_t> big_bias{2000000000};
+  EXPECT_NO_THROW(Conv(sfc::Conv2dShape::square(1, 1000, 1, 3, 3, 1),
+                       std::span<const std::int8_t>(w).first(9000), big_bias));
+  EXPECT_THROW(Conv(sfc::Conv2dShape::square(1, 1001, 1, 3, 3, 1),
+                    std::span<const std::int8_t>(w).first(9009), big_bias),
+               sfc::Error);
+  const auto s = sfc::Conv2dShape::square(1, 2, 2, 5, 3, 1);
+  const Conv conv(s, std::span<const std::int8_t>(w).first(36));
+  std::vector<std::int8_t> in(static_cast<std::size_t>(s.input_elements()));
+  std::vector<std::int32_t> out(static_cast<std::size_t>(s.output_elements()));
+  EXPECT_THROW(conv.run(std::span<const std::int8_t>(in).first(in.size() - 1), out), sfc::Error);
+  EXPECT_THROW(conv.run(in, std::span<std::int32_t>(out).first(out.size() - 1)), sfc::Error);
+  std::vector<std::byte> ws(conv.workspace_size());
+  EXPECT_NO_THROW(conv.run(in, out, ws));
+  EXPECT_THROW(conv.run(in, out, std::span<std::byte>(ws).first(ws.size() - 1)), sfc::Error);
+  EXPECT_THROW(Conv(sfc::Conv2dShape::square(1, 2, 2, 5, 5, 2), std::span<const std::int8_t>(w).first(100)),
+               sfc::Error);
+}
+
+}  // namespace
