@@ -50,4 +50,18 @@ class AlignedBuffer {
   std::size_t size_ = 0;
 };
 
+namespace detail {
+
+/// This thread's scratch buffer of at least `bytes` bytes, 64-byte aligned:
+/// kept between calls and grown when a call needs more, so repeated calls of
+/// an operator do not allocate (or fault in fresh pages) every time. Its
+/// contents are indeterminate. Not reentrant: one user per thread at a time.
+inline std::byte* thread_scratch(std::size_t bytes) {
+  thread_local AlignedBuffer<std::byte> buffer;
+  if (buffer.size() < bytes) buffer = AlignedBuffer<std::byte>(bytes, uninitialized);
+  return buffer.data();
+}
+
+}  // namespace detail
+
 }  // namespace sfc

@@ -15,8 +15,9 @@
 ///   message naming the problem.
 /// - `run` validates its buffers, then computes. It is const and keeps no
 ///   state: several threads may call `run` on the same operator at once.
-///   Scratch memory is allocated per call, or passed in by the caller
-///   (`run(input, output, workspace)`, at least `workspace_size()` floats).
+///   Scratch memory is a per-thread buffer kept between calls (grown when a
+///   call needs more), or passed in by the caller (`run(input, output,
+///   workspace)`, at least `workspace_size()` floats).
 /// - Threads: OpenMP inside each call (see sfc/core/parallel.hpp);
 ///   `RunOptions::threads` caps them. Results are identical for every
 ///   thread count.
@@ -157,11 +158,12 @@ class Conv2d<float, Algorithm, Target> {
 
   /// out = conv(in): `input` holds shape().input_elements() floats in the
   /// input layout, `output` receives shape().output_elements() floats in the
-  /// output layout. Allocates its workspace.
+  /// output layout. Uses a scratch buffer of the calling thread, kept between
+  /// calls (see detail::thread_scratch).
   void run(std::span<const float> input, std::span<float> output, RunOptions run_options = {}) const {
     check_io(input, output);
-    AlignedBuffer<float> workspace(workspace_size(), uninitialized);
-    compute(input.data(), output.data(), workspace.data(), run_options);
+    auto* workspace = reinterpret_cast<float*>(detail::thread_scratch(workspace_size() * sizeof(float)));
+    compute(input.data(), output.data(), workspace, run_options);
   }
 
   /// As above with caller-provided scratch of at least workspace_size()

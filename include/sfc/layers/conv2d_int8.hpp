@@ -131,12 +131,12 @@ class Conv2d<std::int8_t, Algorithm, Target> {
   }
 
   /// out = conv(in), exactly: `input` holds shape().input_elements() int8
-  /// values, `output` receives shape().output_elements() int32 values.
+  /// values, `output` receives shape().output_elements() int32 values. Uses
+  /// a scratch buffer of the calling thread, kept between calls.
   void run(std::span<const std::int8_t> input, std::span<std::int32_t> output,
            RunOptions run_options = {}) const {
     check_io(input, output);
-    AlignedBuffer<std::byte> workspace(workspace_size(), uninitialized);
-    compute(input.data(), output.data(), workspace.data(), run_options);
+    compute(input.data(), output.data(), detail::thread_scratch(workspace_size()), run_options);
   }
 
   /// As above with caller-provided scratch of at least workspace_size() bytes.
