@@ -49,6 +49,53 @@ bool overlaps(const A* a, std::int64_t a_count, const B* b, std::int64_t b_count
   return less(a_begin, b_end) && less(b_begin, a_end);
 }
 
+/// Throws unless `bias` is empty or holds exactly out_channels values.
+template <class B>
+void check_bias(std::string_view who, const Conv2dShape& shape, std::span<B> bias) {
+  if (bias.empty()) return;
+  if (bias.size() != static_cast<std::uint64_t>(shape.out_channels)) {
+    buffer_error(who, "bias has " + std::to_string(bias.size()) +
+                          " elements, expected 0 (no bias) or out_channels = " +
+                          std::to_string(shape.out_channels));
+  }
+  if (bias.data() == nullptr) {
+    buffer_error(who, "bias buffer is null but has " + std::to_string(bias.size()) + " elements");
+  }
+}
+
+/// Throws unless the kernel of `shape` is R x R (an operator's algorithm).
+inline void check_kernel(std::string_view who, const Conv2dShape& shape, int R) {
+  if (shape.kernel_h != R || shape.kernel_w != R) {
+    buffer_error(who, "kernel " + std::to_string(shape.kernel_h) + "x" +
+                          std::to_string(shape.kernel_w) + " does not match the algorithm's " +
+                          std::to_string(R) + "x" + std::to_string(R));
+  }
+}
+
+/// The arguments of an operator's run(): input and output hold what `shape`
+/// needs, are not null and do not overlap.
+template <class In, class Out>
+void check_run_buffers(std::string_view who, const Conv2dShape& shape, std::span<In> input,
+                       std::span<Out> output) {
+  check_buffer(who, "input", input, shape.input_elements());
+  check_buffer(who, "output", output, shape.output_elements());
+  if (overlaps(output.data(), shape.output_elements(), input.data(), shape.input_elements())) {
+    buffer_error(who, "output buffer overlaps input buffer");
+  }
+}
+
+/// A caller's workspace: at least `need` elements, overlapping neither the
+/// input nor the output of the call.
+template <class W, class In, class Out>
+void check_workspace(std::string_view who, const Conv2dShape& shape, std::span<W> workspace,
+                     std::int64_t need, const In* input, const Out* output) {
+  check_buffer(who, "workspace", workspace, need);
+  if (overlaps(workspace.data(), need, input, shape.input_elements()) ||
+      overlaps(workspace.data(), need, output, shape.output_elements())) {
+    buffer_error(who, "workspace overlaps the input or output buffer");
+  }
+}
+
 }  // namespace detail
 
 /// Validates the buffers of a convolution call with a valid `shape`: input,
@@ -64,17 +111,7 @@ void check_conv_buffers(std::string_view who, const Conv2dShape& shape, std::spa
   detail::check_buffer(who, "input", input, input_count);
   detail::check_buffer(who, "weight", weights, weight_count);
   detail::check_buffer(who, "output", output, output_count);
-  if (!bias.empty()) {
-    if (bias.size() != static_cast<std::uint64_t>(shape.out_channels)) {
-      detail::buffer_error(who, "bias has " + std::to_string(bias.size()) +
-                                    " elements, expected 0 (no bias) or out_channels = " +
-                                    std::to_string(shape.out_channels));
-    }
-    if (bias.data() == nullptr) {
-      detail::buffer_error(who, "bias buffer is null but has " + std::to_string(bias.size()) +
-                                    " elements");
-    }
-  }
+  detail::check_bias(who, shape, bias);
   if (detail::overlaps(output.data(), output_count, input.data(), input_count)) {
     detail::buffer_error(who, "output buffer overlaps input buffer");
   }

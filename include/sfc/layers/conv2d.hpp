@@ -109,23 +109,14 @@ class Conv2d<float, Algorithm, Target> {
          ConvOptions options = {})
       : shape_(shape), options_(options) {
     throw_if_error(shape.validate(), kWho);
-    if (shape.kernel_h != R || shape.kernel_w != R) {
-      throw Error(std::string(kWho) + ": kernel " + std::to_string(shape.kernel_h) + "x" +
-                  std::to_string(shape.kernel_w) + " does not match the algorithm's " +
-                  std::to_string(R) + "x" + std::to_string(R));
-    }
+    detail::check_kernel(kWho, shape, R);
     if (shape.in_channels > kMaxChannels || shape.out_channels > kMaxChannels) {
       throw Error(std::string(kWho) + ": channel counts above " + std::to_string(kMaxChannels) +
                   " are not supported (got in_channels = " + std::to_string(shape.in_channels) +
                   ", out_channels = " + std::to_string(shape.out_channels) + ")");
     }
     detail::check_buffer(kWho, "weight", weights, shape.weight_elements());
-    if (!bias.empty() && bias.size() != static_cast<std::size_t>(shape.out_channels)) {
-      throw Error(std::string(kWho) + ": bias has " + std::to_string(bias.size()) +
-                  " elements, expected 0 (no bias) or out_channels = " +
-                  std::to_string(shape.out_channels));
-    }
-    if (!bias.empty() && bias.data() == nullptr) throw Error(std::string(kWho) + ": bias buffer is null");
+    detail::check_bias(kWho, shape, bias);
     for (std::int64_t i = 0; i < shape.weight_elements(); ++i) {
       if (!std::isfinite(weights[static_cast<std::size_t>(i)])) {
         throw Error(std::string(kWho) + ": weight element " + std::to_string(i) + " is not finite");
@@ -161,7 +152,7 @@ class Conv2d<float, Algorithm, Target> {
   /// output layout. Uses a scratch buffer of the calling thread, kept between
   /// calls (see detail::thread_scratch).
   void run(std::span<const float> input, std::span<float> output, RunOptions run_options = {}) const {
-    check_io(input, output);
+    detail::check_run_buffers(kWho, shape_, input, output);
     auto* workspace = reinterpret_cast<float*>(detail::thread_scratch(workspace_size() * sizeof(float)));
     compute(input.data(), output.data(), workspace, run_options);
   }
@@ -171,13 +162,9 @@ class Conv2d<float, Algorithm, Target> {
   /// separate workspaces.
   void run(std::span<const float> input, std::span<float> output, std::span<float> workspace,
            RunOptions run_options = {}) const {
-    check_io(input, output);
-    const auto need = static_cast<std::int64_t>(workspace_size());
-    detail::check_buffer(kWho, "workspace", workspace, need);
-    if (detail::overlaps(workspace.data(), need, input.data(), shape_.input_elements()) ||
-        detail::overlaps(workspace.data(), need, output.data(), shape_.output_elements())) {
-      throw Error(std::string(kWho) + ": workspace overlaps the input or output buffer");
-    }
+    detail::check_run_buffers(kWho, shape_, input, output);
+    detail::check_workspace(kWho, shape_, workspace, static_cast<std::int64_t>(workspace_size()),
+                            input.data(), output.data());
     compute(input.data(), output.data(), workspace.data(), run_options);
   }
 
@@ -191,14 +178,6 @@ class Conv2d<float, Algorithm, Target> {
   using Ops = kernels::F32Ops<Target>;
   using Input = kernels::InputTransform<algorithm_2d, Ops>;
   using Output = kernels::OutputTransform<algorithm_2d, Ops>;
-
-  void check_io(std::span<const float> input, std::span<float> output) const {
-    detail::check_buffer(kWho, "input", input, shape_.input_elements());
-    detail::check_buffer(kWho, "output", output, shape_.output_elements());
-    if (detail::overlaps(output.data(), shape_.output_elements(), input.data(), shape_.input_elements())) {
-      throw Error(std::string(kWho) + ": output buffer overlaps input buffer");
-    }
-  }
 
   /// U[q][panel][cin][j] = (G w[panel * kPanel + j][cin])_q, zero-padded.
   void pack_weights(std::span<const float> w) {

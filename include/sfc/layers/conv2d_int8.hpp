@@ -81,21 +81,10 @@ class Conv2d<std::int8_t, Algorithm, Target> {
          std::span<const std::int32_t> bias = {}, ConvOptions options = {})
       : shape_(shape), options_(options) {
     throw_if_error(shape.validate(), kWho);
-    if (shape.kernel_h != R || shape.kernel_w != R) {
-      throw Error(std::string(kWho) + ": kernel " + std::to_string(shape.kernel_h) + "x" +
-                  std::to_string(shape.kernel_w) + " does not match the algorithm's " +
-                  std::to_string(R) + "x" + std::to_string(R));
-    }
+    detail::check_kernel(kWho, shape, R);
+    detail::check_bias(kWho, shape, bias);
     std::int64_t max_bias = 0;
-    if (!bias.empty()) {
-      if (bias.size() != static_cast<std::size_t>(shape.out_channels)) {
-        throw Error(std::string(kWho) + ": bias has " + std::to_string(bias.size()) +
-                    " elements, expected 0 (no bias) or out_channels = " +
-                    std::to_string(shape.out_channels));
-      }
-      if (bias.data() == nullptr) throw Error(std::string(kWho) + ": bias buffer is null");
-      for (const std::int32_t b : bias) max_bias = std::max<std::int64_t>(max_bias, b < 0 ? -std::int64_t{b} : b);
-    }
+    for (const std::int32_t b : bias) max_bias = std::max<std::int64_t>(max_bias, b < 0 ? -std::int64_t{b} : b);
     // |output| <= Cin * R * R * 128 * 128 + |bias| must fit int32.
     const std::int64_t per_channel = std::int64_t{R} * R * kInt8MaxMagnitude * kInt8MaxMagnitude;
     if (shape.in_channels > (kInt32Max - max_bias) / per_channel) {
@@ -135,20 +124,16 @@ class Conv2d<std::int8_t, Algorithm, Target> {
   /// a scratch buffer of the calling thread, kept between calls.
   void run(std::span<const std::int8_t> input, std::span<std::int32_t> output,
            RunOptions run_options = {}) const {
-    check_io(input, output);
+    detail::check_run_buffers(kWho, shape_, input, output);
     compute(input.data(), output.data(), detail::thread_scratch(workspace_size()), run_options);
   }
 
   /// As above with caller-provided scratch of at least workspace_size() bytes.
   void run(std::span<const std::int8_t> input, std::span<std::int32_t> output,
            std::span<std::byte> workspace, RunOptions run_options = {}) const {
-    check_io(input, output);
-    const auto need = static_cast<std::int64_t>(workspace_size());
-    detail::check_buffer(kWho, "workspace", workspace, need);
-    if (detail::overlaps(workspace.data(), need, input.data(), shape_.input_elements()) ||
-        detail::overlaps(workspace.data(), need, output.data(), shape_.output_elements())) {
-      throw Error(std::string(kWho) + ": workspace overlaps the input or output buffer");
-    }
+    detail::check_run_buffers(kWho, shape_, input, output);
+    detail::check_workspace(kWho, shape_, workspace, static_cast<std::int64_t>(workspace_size()),
+                            input.data(), output.data());
     compute(input.data(), output.data(), workspace.data(), run_options);
   }
 
@@ -160,14 +145,6 @@ class Conv2d<std::int8_t, Algorithm, Target> {
   using V64 = typename Target::i64;
 
   static std::int64_t round_to_line(std::int64_t bytes) { return (bytes + 63) / 64 * 64; }
-
-  void check_io(std::span<const std::int8_t> input, std::span<std::int32_t> output) const {
-    detail::check_buffer(kWho, "input", input, shape_.input_elements());
-    detail::check_buffer(kWho, "output", output, shape_.output_elements());
-    if (detail::overlaps(output.data(), shape_.output_elements(), input.data(), shape_.input_elements())) {
-      throw Error(std::string(kWho) + ": output buffer overlaps input buffer");
-    }
-  }
 
   /// packed[q][panel][pair][j][2] = (G w[panel * kPanel + j][2 * pair + 0/1])_q.
   void pack_weights(std::span<const std::int8_t> w) {
