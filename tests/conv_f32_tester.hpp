@@ -26,42 +26,15 @@
 #include <string>
 #include <vector>
 
+#include "conv_case.hpp"
 #include "sfc/layers/conv2d.hpp"
 #include "sfc/reference/direct_conv.hpp"
 #include "sfc/transforms/winograd.hpp"
 
 namespace sfc::testing {
 
-class ConvF32Tester {
+class ConvF32Tester : public ConvCase<ConvF32Tester> {
  public:
-  ConvF32Tester& batch(std::int64_t n) { shape_.batch = n; return *this; }
-  ConvF32Tester& channels(std::int64_t cin, std::int64_t cout) {
-    shape_.in_channels = cin;
-    shape_.out_channels = cout;
-    return *this;
-  }
-  ConvF32Tester& size(std::int64_t h, std::int64_t w) {
-    shape_.height = h;
-    shape_.width = w;
-    return *this;
-  }
-  ConvF32Tester& pad(std::int64_t top, std::int64_t bottom, std::int64_t left, std::int64_t right) {
-    shape_.pad_top = top;
-    shape_.pad_bottom = bottom;
-    shape_.pad_left = left;
-    shape_.pad_right = right;
-    return *this;
-  }
-  ConvF32Tester& pad(std::int64_t all) { return pad(all, all, all, all); }
-  ConvF32Tester& layouts(Layout in, Layout out) {
-    options_.input_layout = in;
-    options_.output_layout = out;
-    return *this;
-  }
-  ConvF32Tester& relu(bool on) { options_.relu = on; return *this; }
-  ConvF32Tester& bias(bool on) { bias_ = on; return *this; }
-  ConvF32Tester& threads(int n) { threads_ = n; return *this; }
-  ConvF32Tester& seed(std::uint32_t s) { seed_ = s; return *this; }
   /// Inputs drawn from [0, 1) (post-ReLU activations) instead of [-1, 1).
   ConvF32Tester& non_negative(bool on) { non_negative_ = on; return *this; }
 
@@ -73,13 +46,8 @@ class ConvF32Tester {
     if (!Target::supported()) {
       GTEST_SKIP() << Target::name << " is not supported by this CPU";
     }
-    Conv2dShape s = shape_;
-    s.kernel_h = s.kernel_w = Conv2d<float, Algorithm, Target>::R;
-    const std::string what = std::string(Target::name) + " " + s.to_string() + " in " +
-                             std::string(to_string(options_.input_layout)) + " out " +
-                             std::string(to_string(options_.output_layout)) +
-                             (options_.relu ? " relu" : "") + (bias_ ? " bias" : "");
-    SCOPED_TRACE(what);
+    const Conv2dShape s = shape_with_kernel(Conv2d<float, Algorithm, Target>::R);
+    SCOPED_TRACE(describe(Target::name, s));
 
     std::mt19937 rng(seed_);
     std::uniform_real_distribution<float> data(non_negative_ ? 0.0f : -1.0f, 1.0f);
@@ -134,12 +102,7 @@ class ConvF32Tester {
   }
 
  private:
-  Conv2dShape shape_{};
-  ConvOptions options_{};
-  bool bias_ = true;
   bool non_negative_ = false;
-  int threads_ = 1;
-  std::uint32_t seed_ = 12345;
   double worst_ = 0;
 };
 

@@ -8,13 +8,18 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
+#include <type_traits>
 #include <cstdint>
 #include <random>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "conv_case.hpp"
 #include "sfc/layers/conv2d_int8.hpp"
+#include "sfc/layers/requantize.hpp"
 #include "sfc/reference/direct_conv.hpp"
 
 namespace sfc::testing {
@@ -37,98 +42,130 @@ inline const char* to_string(Int8Fill f) {
   return "?";
 }
 
-class ConvInt8Tester {
+class ConvInt8Tester : public ConvCase<ConvInt8Tester> {
  public:
-  ConvInt8Tester& batch(std::int64_t n) { shape_.batch = n; return *this; }
-  ConvInt8Tester& channels(std::int64_t cin, std::int64_t cout) {
-    shape_.in_channels = cin;
-    shape_.out_channels = cout;
-    return *this;
-  }
-  ConvInt8Tester& size(std::int64_t h, std::int64_t w) {
-    shape_.height = h;
-    shape_.width = w;
-    return *this;
-  }
-  ConvInt8Tester& pad(std::int64_t top, std::int64_t bottom, std::int64_t left, std::int64_t right) {
-    shape_.pad_top = top;
-    shape_.pad_bottom = bottom;
-    shape_.pad_left = left;
-    shape_.pad_right = right;
-    return *this;
-  }
-  ConvInt8Tester& pad(std::int64_t all) { return pad(all, all, all, all); }
-  ConvInt8Tester& layouts(Layout in, Layout out) {
-    options_.input_layout = in;
-    options_.output_layout = out;
-    return *this;
-  }
-  ConvInt8Tester& relu(bool on) { options_.relu = on; return *this; }
-  ConvInt8Tester& bias(bool on) { bias_ = on; return *this; }
-  ConvInt8Tester& threads(int n) { threads_ = n; return *this; }
-  ConvInt8Tester& seed(std::uint32_t s) { seed_ = s; return *this; }
+  ConvInt8Tester() { seed_ = 4242; }
   ConvInt8Tester& fill(Int8Fill f) { fill_ = f; return *this; }
+  /// uint8 input with this zero point (test<..., std::uint8_t>() only).
+  ConvInt8Tester& zero_point(std::int32_t z) { zero_point_ = z; return *this; }
+  /// Also check the requantized int8 and uint8 outputs, with per-channel
+  /// scales (or one scale if `per_channel` is false).
+  ConvInt8Tester& requantize(bool per_channel) {
+    requantize_ = true;
+    per_channel_scales_ = per_channel;
+    return *this;
+  }
 
-  template <class Algorithm, class Target = simd::Native>
+  /// In: std::int8_t, or std::uint8_t (with the zero point; fills map
+  /// +127 / -128 to 255 / 0).
+  template <class Algorithm, class Target = simd::Native, class In = std::int8_t>
   void test() const {
+    using Conv = Conv2d<In, Algorithm, Target>;
+    constexpr bool kUnsigned = std::is_same_v<In, std::uint8_t>;
     if (!Target::supports_int8()) {
       GTEST_SKIP() << Target::name << " int8 kernels are not supported by this CPU";
     }
-    Conv2dShape s = shape_;
-    s.kernel_h = s.kernel_w = Conv2d<std::int8_t, Algorithm, Target>::R;
-    SCOPED_TRACE(std::string(Target::name) + " " + s.to_string() + " in " +
-                 std::string(sfc::to_string(options_.input_layout)) + " out " +
-                 std::string(sfc::to_string(options_.output_layout)) + (options_.relu ? " relu" : "") +
-                 (bias_ ? " bias" : "") + " fill " + to_string(fill_));
+    const Conv2dShape s = shape_with_kernel(Conv::R);
+    SCOPED_TRACE(describe(Target::name, s) + " fill " + to_string(fill_) +
+                 (kUnsigned ? " uint8, zero point " + std::to_string(zero_point_) : std::string()));
 
     std::mt19937 rng(seed_);
     std::uniform_int_distribution<int> dist(-128, 127);
-    const auto value = [&](std::size_t i, bool weight) -> std::int8_t {
+    const auto value = [&](std::size_t i, bool weight) -> int {
       switch (fill_) {
-        case Int8Fill::random: return static_cast<std::int8_t>(dist(rng));
+        case Int8Fill::random: return dist(rng);
         case Int8Fill::max: return weight ? -128 : 127;
         case Int8Fill::min: return -128;
         case Int8Fill::alternating: return (i % 2 == 0) ? 127 : -128;
       }
       return 0;
     };
-    std::vector<std::int8_t> x(static_cast<std::size_t>(s.input_elements()));
+    std::vector<In> x(static_cast<std::size_t>(s.input_elements()));
     std::vector<std::int8_t> w(static_cast<std::size_t>(s.weight_elements()));
     std::vector<std::int32_t> b(bias_ ? static_cast<std::size_t>(s.out_channels) : 0);
-    for (std::size_t i = 0; i < x.size(); ++i) x[i] = value(i, false);
-    for (std::size_t i = 0; i < w.size(); ++i) w[i] = value(i, true);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<In>(value(i, false) + (kUnsigned ? 128 : 0));
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<std::int8_t>(value(i, true));
     std::uniform_int_distribution<std::int32_t> bias_dist(-100000, 100000);
     for (std::int32_t& v : b) v = bias_dist(rng);
 
     const auto n = static_cast<std::size_t>(s.output_elements());
     std::vector<std::int32_t> y(n, 0x5A5A5A5A), ref(n);
-    const Conv2d<std::int8_t, Algorithm, Target> conv(s, w, b, options_);
+    const Conv conv = [&] {
+      if constexpr (kUnsigned) {
+        return Conv(s, w, b, zero_point_, options_);
+      } else {
+        return Conv(s, w, b, options_);
+      }
+    }();
     conv.run(x, y, RunOptions{.threads = 1});
-    reference::conv2d_direct(s, std::span<const std::int8_t>(x), std::span<const std::int8_t>(w),
-                             std::span<const std::int32_t>(b), std::span<std::int32_t>(ref),
-                             options_.input_layout, options_.output_layout);
+    if constexpr (kUnsigned) {
+      reference::conv2d_direct(s, std::span<const std::uint8_t>(x), zero_point_, std::span<const std::int8_t>(w),
+                               std::span<const std::int32_t>(b), std::span<std::int32_t>(ref),
+                               options_.input_layout, options_.output_layout);
+    } else {
+      reference::conv2d_direct(s, std::span<const std::int8_t>(x), std::span<const std::int8_t>(w),
+                               std::span<const std::int32_t>(b), std::span<std::int32_t>(ref),
+                               options_.input_layout, options_.output_layout);
+    }
+    if (options_.relu)
+      for (std::int32_t& v : ref) v = std::max(0, v);
     std::size_t mismatches = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      const std::int32_t expected = options_.relu ? std::max(0, ref[i]) : ref[i];
-      if (y[i] != expected && mismatches++ < 5) {
-        ADD_FAILURE() << "output " << i << ": got " << y[i] << ", expected " << expected;
+      if (y[i] != ref[i] && mismatches++ < 5) {
+        ADD_FAILURE() << "output " << i << ": got " << y[i] << ", expected " << ref[i];
       }
     }
-    EXPECT_EQ(mismatches, 0u) << "outputs differ from direct int8 convolution";
+    EXPECT_EQ(mismatches, 0u) << "outputs differ from direct convolution";
     if (threads_ > 1) {
       std::vector<std::int32_t> y2(n, 0);
       conv.run(x, y2, RunOptions{.threads = threads_});
       EXPECT_EQ(y, y2) << threads_ << " threads differ from 1 thread";
     }
+    if (requantize_) {
+      check_requantized<std::int8_t>(conv, x, ref, s, rng);
+      check_requantized<std::uint8_t>(conv, x, ref, s, rng);
+    }
   }
 
  private:
-  Conv2dShape shape_{};
-  ConvOptions options_{};
-  bool bias_ = true;
-  int threads_ = 1;
-  std::uint32_t seed_ = 4242;
+  /// The requantized output against round_half_even(ref * scale) + zero
+  /// point, clamped, computed in long double (exact: 31 + 24 bits < 64).
+  template <class Out, class Conv, class In>
+  void check_requantized(const Conv& conv, const std::vector<In>& x, const std::vector<std::int32_t>& ref,
+                         const Conv2dShape& s, std::mt19937& rng) const {
+    const std::int64_t channels = s.out_channels;
+    SCOPED_TRACE((std::is_same_v<Out, std::int8_t> ? "int8 output" : "uint8 output"));
+    // Scales around the magnitude that maps the outputs onto the 8-bit
+    // range, so that both rounding and clamping happen.
+    std::int64_t largest = 1;
+    for (const std::int32_t v : ref) largest = std::max<std::int64_t>(largest, v < 0 ? -std::int64_t{v} : v);
+    std::uniform_real_distribution<float> factor(0.5f, 2.0f);
+    std::vector<float> scales(per_channel_scales_ ? static_cast<std::size_t>(channels) : 1);
+    for (float& v : scales) v = factor(rng) * 100.0f / static_cast<float>(largest);
+    const std::int32_t zp = std::is_same_v<Out, std::int8_t> ? -3 : 120;
+    const Requantization rq(scales, zp);
+    std::vector<Out> y(ref.size());
+    conv.run(x, std::span<Out>(y), rq, RunOptions{.threads = threads_});
+    const auto H = static_cast<std::size_t>(s.output_height()), W = static_cast<std::size_t>(s.output_width());
+    const auto C = static_cast<std::size_t>(channels);
+    std::size_t mismatches = 0;
+    for (std::size_t i = 0; i < ref.size(); ++i) {
+      const std::size_t c = options_.output_layout == Layout::NCHW ? i / (H * W) % C : i % C;
+      const long double exact = static_cast<long double>(ref[i]) * scales[scales.size() == 1 ? 0 : c];
+      const long double v = std::nearbyintl(exact) + zp;
+      const auto expected = static_cast<Out>(std::clamp<long double>(v, std::numeric_limits<Out>::min(),
+                                                                      std::numeric_limits<Out>::max()));
+      if (y[i] != expected && mismatches++ < 5)
+        ADD_FAILURE() << "output " << i << ": got " << int{y[i]} << ", expected " << int{expected} << " ("
+                      << static_cast<double>(exact) << " + " << zp << ")";
+    }
+    EXPECT_EQ(mismatches, 0u) << "requantized outputs differ";
+  }
+
   Int8Fill fill_ = Int8Fill::random;
+  std::int32_t zero_point_ = 128;
+  bool requantize_ = false;
+  bool per_channel_scales_ = true;
 };
 
 /// The sweep every exact int8 instantiation goes through: sizes, channels
@@ -166,12 +203,29 @@ void sweep_int8(bool quick = false) {
             .relu(relu).bias(!relu).template test<Algorithm, Target>();
   ConvInt8Tester().batch(3).channels(17, 33).size(29, 28).pad(R / 2).threads(2)
       .template test<Algorithm, Target>();
+  // Requantized int8 / uint8 outputs, per-channel and per-tensor scales.
+  for (const Layout out : {Layout::NCHW, Layout::NHWC})
+    ConvInt8Tester().batch(2).channels(6, 21).size(9, 10).pad(R / 2).layouts(Layout::NHWC, out)
+        .requantize(out == Layout::NCHW).template test<Algorithm, Target>();
+  // uint8 input with zero points at both ends and the middle; borders pad
+  // with the zero point (real zero).
+  for (const std::int32_t zp : {0, 128, 255})
+    ConvInt8Tester().batch(2).channels(7, 9).size(11, 13).pad(R / 2).zero_point(zp).requantize(true)
+        .template test<Algorithm, Target, std::uint8_t>();
   // Extremes, with more input channels than one int32 sum may hold.
   using Op = Conv2d<std::int8_t, Algorithm, Target>;
   const std::int64_t wide = std::min<std::int64_t>(2 * Op::channels_per_int32_sum + 3, 2048);
   for (const Int8Fill f : {Int8Fill::max, Int8Fill::min, Int8Fill::alternating, Int8Fill::random})
     ConvInt8Tester().channels(wide, 3).size(R + 4, R + 5).pad(R / 2).bias(false).fill(f)
         .template test<Algorithm, Target>();
+  // uint8 extremes (0 and 255 against -128 weights, zero points 0 and 255)
+  // beyond one int32 chunk of the uint8 path.
+  using OpU8 = Conv2d<std::uint8_t, Algorithm, Target>;
+  const std::int64_t wide_u8 = std::min<std::int64_t>(2 * OpU8::channels_per_int32_sum + 3, 2048);
+  for (const Int8Fill f : {Int8Fill::max, Int8Fill::min, Int8Fill::alternating})
+    for (const std::int32_t zp : {0, 255})
+      ConvInt8Tester().channels(wide_u8, 2).size(R + 2, R + 3).pad(R / 2).bias(false).fill(f).zero_point(zp)
+          .template test<Algorithm, Target, std::uint8_t>();
 }
 
 }  // namespace sfc::testing

@@ -13,9 +13,7 @@
 /// rows x vectors fused multiply-adds. Rows left over at the end of A run
 /// through the same kernel instantiated for fewer rows.
 
-#include <array>
 #include <cstddef>
-#include <utility>
 
 #include "sfc/kernels/simd.hpp"
 #include "sfc/kernels/static_for.hpp"
@@ -53,18 +51,13 @@ void f32_gemm_block(int k, const float* a, std::ptrdiff_t lda, const float* pane
 template <class S>
 void f32_gemm(int rows, int k, int panels, const float* a, std::ptrdiff_t lda, const float* b,
               float* c, std::ptrdiff_t ldc) {
-  constexpr int MR = S::gemm_rows;
   constexpr int NR = panel_width<S>;
-  using Block = void (*)(int, const float*, std::ptrdiff_t, const float*, float*, std::ptrdiff_t);
-  static constexpr auto blocks = []<int... I>(std::integer_sequence<int, I...>) {
-    return std::array<Block, MR>{&f32_gemm_block<S, I + 1>...};
-  }(std::make_integer_sequence<int, MR>{});
   for (int p = 0; p < panels; ++p) {
     const float* panel = b + static_cast<std::ptrdiff_t>(p) * k * NR;
     float* cp = c + p * NR;
-    int m = 0;
-    for (; m + MR <= rows; m += MR) f32_gemm_block<S, MR>(k, a + m * lda, lda, panel, cp + m * ldc, ldc);
-    if (m < rows) blocks[static_cast<std::size_t>(rows - m - 1)](k, a + m * lda, lda, panel, cp + m * ldc, ldc);
+    for_each_row_block<S::gemm_rows>(rows, [&](auto block_rows, int m) {
+      f32_gemm_block<S, decltype(block_rows)::value>(k, a + m * lda, lda, panel, cp + m * ldc, ldc);
+    });
   }
 }
 

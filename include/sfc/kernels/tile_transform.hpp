@@ -314,21 +314,59 @@ void sparse_apply_runtime(const SparseRows<Rows, Nnz>& map, Load&& load, Store&&
   }
 }
 
+namespace detail {
+
+/// Z = D X D^T for an N x N input x(a, b) and the K x N map D, then the
+/// forms: store(q, form_q . Z), in double at run time.
+template <class A2, const auto& D, int N, class Input, class Store>
+void transform_2d_runtime(Input&& x, Store&& store) {
+  using Maps = TileMaps<A2>;
+  constexpr int K = Maps::K;
+  std::array<double, K * N> rows{};
+  std::array<double, K * K> z{};
+  for (int b = 0; b < N; ++b)
+    sparse_apply_runtime(D, [&](int a) { return x(a, b); },
+                         [&](int i, double v) { rows[static_cast<std::size_t>(i * N + b)] = v; });
+  for (int i = 0; i < K; ++i)
+    sparse_apply_runtime(D, [&](int b) { return rows[static_cast<std::size_t>(i * N + b)]; },
+                         [&](int k, double v) { z[static_cast<std::size_t>(i * K + k)] = v; });
+  sparse_apply_runtime(Maps::forms, [&](int e) { return z[static_cast<std::size_t>(e)]; }, store);
+}
+
+}  // namespace detail
+
 /// The weight transform of one R x R kernel (w(a, b) gives tap (a, b)) in
 /// double precision: store(q, u_q) for every product q.
 template <class A2, class Weight, class Store>
 void transform_weights(Weight&& w, Store&& store) {
+  detail::transform_2d_runtime<A2, TileMaps<A2>::dw, A2::R>(w, store);
+}
+
+/// The data transform of one L x L window (x(a, b) gives position (a, b))
+/// in double precision at run time: store(q, d_q) for every product q.
+/// Exact for integer data (the data transforms are integer). For plan-time
+/// work and references; the kernels use InputTransform.
+template <class A2, class Data, class Store>
+void transform_data_runtime(Data&& x, Store&& store) {
+  detail::transform_2d_runtime<A2, TileMaps<A2>::dx, A2::L>(x, store);
+}
+
+/// The output transform of one tile in double precision at run time:
+/// m(q) gives product q, emit(i, j, y_ij) receives the M x M outputs. For
+/// references; the kernels use OutputTransform.
+template <class A2, class Products, class Emit>
+void transform_output_runtime(Products&& m, Emit&& emit) {
   using Maps = TileMaps<A2>;
-  constexpr int K = Maps::K, R = Maps::R;
-  std::array<double, K * R> rows{};
-  std::array<double, K * K> z{};
-  for (int b = 0; b < R; ++b)
-    sparse_apply_runtime(Maps::dw, [&](int a) { return w(a, b); },
-                         [&](int i, double v) { rows[static_cast<std::size_t>(i * R + b)] = v; });
-  for (int i = 0; i < K; ++i)
-    sparse_apply_runtime(Maps::dw, [&](int b) { return rows[static_cast<std::size_t>(i * R + b)]; },
-                         [&](int k, double v) { z[static_cast<std::size_t>(i * K + k)] = v; });
-  sparse_apply_runtime(Maps::forms, [&](int e) { return z[static_cast<std::size_t>(e)]; }, store);
+  constexpr int K = Maps::K, M = Maps::M;
+  std::array<double, K * K> p{};
+  std::array<double, M * K> h{};
+  sparse_apply_runtime(Maps::recon, m, [&](int e, double v) { p[static_cast<std::size_t>(e)] = v; });
+  for (int l = 0; l < K; ++l)
+    sparse_apply_runtime(Maps::ox, [&](int k) { return p[static_cast<std::size_t>(k * K + l)]; },
+                         [&](int i, double v) { h[static_cast<std::size_t>(i * K + l)] = v; });
+  for (int i = 0; i < M; ++i)
+    sparse_apply_runtime(Maps::ox, [&](int l) { return h[static_cast<std::size_t>(i * K + l)]; },
+                         [&](int j, double v) { emit(i, j, v); });
 }
 
 }  // namespace sfc::kernels

@@ -1,9 +1,18 @@
 #pragma once
 /// \file
-/// `sfc::Conv2d<std::int8_t, Algorithm, Target>`: exact int8 convolution
-/// through an SFC algorithm. int8 input (NCHW or NHWC), int8 OIHW weights,
-/// optional int32 bias, int32 output **bit-identical to direct int8
-/// convolution** (`sfc::reference::conv2d_direct`), for every input.
+/// `sfc::Conv2d<std::int8_t, Algorithm, Target>` and
+/// `sfc::Conv2d<std::uint8_t, Algorithm, Target>`: exact 8-bit convolution
+/// through an SFC algorithm. int8 input, or uint8 input with a zero point
+/// (NCHW or NHWC), int8 OIHW weights, optional int32 bias, int32 output
+/// **bit-identical to direct convolution** (`sfc::reference::conv2d_direct`:
+/// sum of w * (x - zero_point), zero padding meaning real zero), for every
+/// input. Optionally requantized to int8 or uint8 output with
+/// per-output-channel scales and exact rounding (sfc/layers/requantize.hpp).
+///
+/// uint8 input: the padded image holds the zero point at the borders (real
+/// zero), the kernels transform the uint8 values as they are (magnitudes up
+/// to 255, so the int32 chunks are about half as long), and the output stage
+/// subtracts zero_point * (sum of the channel's weights) exactly.
 ///
 /// Why it is exact, stage by stage (bounds from sfc/transforms/bounds.hpp,
 /// checked by static_assert):
@@ -18,7 +27,8 @@
 /// - output transform in int64 with the stage matrices scaled to integers,
 ///   then one exact division by the known scale (a multiple of N^2).
 /// The construction rejects shapes whose int32 output could overflow
-/// (in_channels * R * R * 128 * 128 + |bias| > 2^31 - 1).
+/// (in_channels * R * R * 128 * 128 + |bias| > 2^31 - 1; 255 * 128 for
+/// uint8).
 ///
 /// Winograd's transforms are fractional: exact int8 Winograd is not offered
 /// here (the type fails to compile with a message).
@@ -31,6 +41,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <type_traits>
 
 #include "sfc/core/aligned_buffer.hpp"
 #include "sfc/core/buffers.hpp"
@@ -43,13 +54,17 @@
 #include "sfc/kernels/simd.hpp"
 #include "sfc/kernels/tile_transform.hpp"
 #include "sfc/layers/conv2d.hpp"
+#include "sfc/layers/requantize.hpp"
 #include "sfc/layers/tiling.hpp"
 #include "sfc/transforms/bounds.hpp"
 
 namespace sfc {
 
-template <class Algorithm, class Target>
-class Conv2d<std::int8_t, Algorithm, Target> {
+namespace detail {
+
+/// The exact operator for 8-bit input type In (int8_t or uint8_t).
+template <class In, class Algorithm, class Target>
+class ExactConv2d {
  public:
   using algorithm_2d = algorithm_2d_t<Algorithm>;
   using target = Target;
@@ -67,26 +82,35 @@ class Conv2d<std::int8_t, Algorithm, Target> {
                     kernels::detail::denominator_of(Maps::forms) == 1,
                 "exact int8 convolution needs integer data and weight transforms (SFC); "
                 "Winograd's are fractional");
-  static_assert(int8_data_fits_int16<algorithm_2d>(), "transformed int8 data must fit int16");
+  static_assert(std::is_same_v<In, std::int8_t> || std::is_same_v<In, std::uint8_t>);
+  /// Largest |x - zero_point|.
+  static constexpr std::int64_t kDataMagnitude = std::is_same_v<In, std::int8_t> ? kInt8MaxMagnitude : 255;
+  static_assert(data_fits_int16<algorithm_2d>(kDataMagnitude), "transformed data must fit int16");
   static_assert(int8_weight_fits_int16<algorithm_2d>(), "transformed int8 weights must fit int16");
   static_assert(Target::has_int8_kernels, "this SIMD target has no int8 kernels");
   /// Input channels whose products are summed in int32 before widening.
-  static constexpr std::int64_t channels_per_int32_sum = int32_channel_limit<algorithm_2d>();
+  static constexpr std::int64_t channels_per_int32_sum =
+      int32_channel_limit<algorithm_2d>(kDataMagnitude, kInt8MaxMagnitude);
   static_assert(channels_per_int32_sum >= 2, "an int32 sum must hold at least one channel pair");
 
   /// Plans the convolution: validates `shape` (kernel R x R; the int32
-  /// output cannot overflow), `weights` (OIHW) and `bias` (empty or
-  /// out_channels values), then transforms and packs the weights exactly.
-  Conv2d(const Conv2dShape& shape, std::span<const std::int8_t> weights,
-         std::span<const std::int32_t> bias = {}, ConvOptions options = {})
-      : shape_(shape), options_(options) {
+  /// output cannot overflow), `weights` (OIHW), `bias` (empty or
+  /// out_channels values) and the zero point (uint8 range), then
+  /// transforms and packs the weights exactly.
+  ExactConv2d(const Conv2dShape& shape, std::span<const std::int8_t> weights,
+              std::span<const std::int32_t> bias, std::int32_t zero_point, ConvOptions options)
+      : shape_(shape), options_(options), zero_point_(zero_point) {
     throw_if_error(shape.validate(), kWho);
     detail::check_kernel(kWho, shape, R);
+    if (zero_point < 0 || zero_point > 255 || (std::is_same_v<In, std::int8_t> && zero_point != 0)) {
+      throw Error(std::string(kWho) + ": zero point " + std::to_string(zero_point) +
+                  " is outside the input type's range");
+    }
     detail::check_bias(kWho, shape, bias);
     std::int64_t max_bias = 0;
     for (const std::int32_t b : bias) max_bias = std::max<std::int64_t>(max_bias, b < 0 ? -std::int64_t{b} : b);
-    // |output| <= Cin * R * R * 128 * 128 + |bias| must fit int32.
-    const std::int64_t per_channel = std::int64_t{R} * R * kInt8MaxMagnitude * kInt8MaxMagnitude;
+    // |output| <= Cin * R * R * |x - zero_point| * 128 + |bias| must fit int32.
+    const std::int64_t per_channel = std::int64_t{R} * R * kDataMagnitude * kInt8MaxMagnitude;
     if (shape.in_channels > (kInt32Max - max_bias) / per_channel) {
       throw Error(std::string(kWho) + ": in_channels = " + std::to_string(shape.in_channels) +
                   " can overflow the int32 output (at most " +
@@ -101,9 +125,17 @@ class Conv2d<std::int8_t, Algorithm, Target> {
                                .gemm_rows = Target::s16_gemm_rows,
                                .element_bytes = sizeof(std::int64_t)});
     pack_weights(weights);
-    bias_ = AlignedBuffer<std::int32_t>(static_cast<std::size_t>(geometry_.out_channels_padded));
-    for (std::size_t o = 0; o < bias.size(); ++o) bias_.data()[o] = bias[o];
+    // The output stage adds bias - zero_point * (sum of the channel's weights).
+    bias_ = AlignedBuffer<std::int64_t>(static_cast<std::size_t>(geometry_.out_channels_padded));
+    for (std::int64_t o = 0; o < shape.out_channels; ++o) {
+      std::int64_t sum = 0;
+      for (std::int64_t i = 0; i < shape.in_channels * R * R; ++i) sum += weights[static_cast<std::size_t>(o * shape.in_channels * R * R + i)];
+      bias_.data()[o] = (bias.empty() ? 0 : bias[static_cast<std::size_t>(o)]) - zero_point * sum;
+    }
   }
+
+  /// The zero point of the input (0 for int8).
+  std::int32_t zero_point() const noexcept { return zero_point_; }
 
   const Conv2dShape& shape() const noexcept { return shape_; }
   const ConvOptions& options() const noexcept { return options_; }
@@ -119,26 +151,51 @@ class Conv2d<std::int8_t, Algorithm, Target> {
     return static_cast<std::size_t>(bytes) + AlignedBuffer<std::byte>::alignment;
   }
 
-  /// out = conv(in), exactly: `input` holds shape().input_elements() int8
-  /// values, `output` receives shape().output_elements() int32 values. Uses
-  /// a scratch buffer of the calling thread, kept between calls.
-  void run(std::span<const std::int8_t> input, std::span<std::int32_t> output,
-           RunOptions run_options = {}) const {
+  /// out = conv(in), exactly: `input` holds shape().input_elements() values,
+  /// `output` receives shape().output_elements() int32 values. Uses a
+  /// scratch buffer of the calling thread, kept between calls.
+  void run(std::span<const In> input, std::span<std::int32_t> output, RunOptions run_options = {}) const {
     detail::check_run_buffers(kWho, shape_, input, output);
-    compute(input.data(), output.data(), detail::thread_scratch(workspace_size()), run_options);
+    compute(input.data(), output.data(), detail::thread_scratch(workspace_size()), run_options, KeepValue{});
   }
 
   /// As above with caller-provided scratch of at least workspace_size() bytes.
-  void run(std::span<const std::int8_t> input, std::span<std::int32_t> output,
-           std::span<std::byte> workspace, RunOptions run_options = {}) const {
+  void run(std::span<const In> input, std::span<std::int32_t> output, std::span<std::byte> workspace,
+           RunOptions run_options = {}) const {
     detail::check_run_buffers(kWho, shape_, input, output);
     detail::check_workspace(kWho, shape_, workspace, static_cast<std::int64_t>(workspace_size()),
                             input.data(), output.data());
-    compute(input.data(), output.data(), workspace.data(), run_options);
+    compute(input.data(), output.data(), workspace.data(), run_options, KeepValue{});
+  }
+
+  /// out = requantize(conv(in)): int8 or uint8 output, each exact int32
+  /// result rounded as `requantization` says (1 or out_channels scales).
+  template <class Out>
+    requires(std::is_same_v<Out, std::int8_t> || std::is_same_v<Out, std::uint8_t>)
+  void run(std::span<const In> input, std::span<Out> output, const Requantization& requantization,
+           RunOptions run_options = {}) const {
+    detail::check_run_buffers(kWho, shape_, input, output);
+    requantization.check<Out>(shape_.out_channels, kWho);
+    compute(input.data(), output.data(), detail::thread_scratch(workspace_size()), run_options,
+            [&requantization](std::int32_t v, std::int64_t c) { return requantization.apply<Out>(v, c); });
+  }
+
+  /// As above with caller-provided scratch of at least workspace_size() bytes.
+  template <class Out>
+    requires(std::is_same_v<Out, std::int8_t> || std::is_same_v<Out, std::uint8_t>)
+  void run(std::span<const In> input, std::span<Out> output, const Requantization& requantization,
+           std::span<std::byte> workspace, RunOptions run_options = {}) const {
+    detail::check_run_buffers(kWho, shape_, input, output);
+    requantization.check<Out>(shape_.out_channels, kWho);
+    detail::check_workspace(kWho, shape_, workspace, static_cast<std::int64_t>(workspace_size()),
+                            input.data(), output.data());
+    compute(input.data(), output.data(), workspace.data(), run_options,
+            [&requantization](std::int32_t v, std::int64_t c) { return requantization.apply<Out>(v, c); });
   }
 
  private:
-  static constexpr const char* kWho = "sfc::Conv2d<int8>";
+  static constexpr const char* kWho =
+      std::is_same_v<In, std::int8_t> ? "sfc::Conv2d<int8>" : "sfc::Conv2d<uint8>";
   static constexpr int kPanel = Target::s16_panel;
   static constexpr int kOutLanes = Target::i64_lanes;
   using V16 = typename Target::i16;
@@ -165,13 +222,14 @@ class Conv2d<std::int8_t, Algorithm, Target> {
       }
   }
 
-  void compute(const std::int8_t* input, std::int32_t* output, std::byte* workspace,
-               RunOptions run_options) const {
+  template <class Out, class Convert>
+  void compute(const In* input, Out* output, std::byte* workspace, RunOptions run_options,
+               const Convert& convert) const {
     const int threads = detail::useful_threads(
         detail::resolve_threads(run_options.threads, kWho), shape_.direct_macs());
     const detail::TileGeometry& g = geometry_;
     std::byte* ws = align(workspace);
-    auto* staged_in = reinterpret_cast<std::int8_t*>(ws);
+    auto* staged_in = reinterpret_cast<In*>(ws);
     ws += round_to_line(g.staged_input_elements());
     auto* staged_out = reinterpret_cast<std::int32_t*>(ws);
     ws += round_to_line(g.staged_output_elements() * 4);
@@ -186,17 +244,23 @@ class Conv2d<std::int8_t, Algorithm, Target> {
     const int pairs = static_cast<int>(Cp / 2);
     const int chunk_pairs = static_cast<int>(channels_per_int32_sum / 2);
     const bool relu = options_.relu;
-    const std::int32_t* bias = bias_.data();
+    const std::int64_t* bias = bias_.data();
     const std::int16_t* packed = packed_.data();
 
     detail::run_tiled(
         g, threads, input, options_.input_layout, output, options_.output_layout, staged_in,
         staged_out, in_chunks, T * panels, out_chunks,
-        [&](std::int64_t t, std::int64_t c, const std::int8_t* window) {
-          const std::int8_t* src = window + c * Target::i16_lanes;
+        [&](std::int64_t t, std::int64_t c, const In* window) {
+          const In* src = window + c * Target::i16_lanes;
           std::int16_t* dst = transformed + t * T * Cp + c * Target::i16_lanes;
           kernels::InputTransform<algorithm_2d, kernels::I16Ops<Target>>::apply(
-              [&](int a, int b) { return Target::load_s8(src + a * in_row + b * Cp); },
+              [&](int a, int b) {
+                if constexpr (std::is_same_v<In, std::int8_t>) {
+                  return Target::load_s8(src + a * in_row + b * Cp);
+                } else {
+                  return Target::load_u8(src + a * in_row + b * Cp);
+                }
+              },
               [&](int q, V16 v) { Target::store_i16(dst + q * Cp, v); });
         },
         [&](std::int64_t item, std::int64_t tiles) {
@@ -209,14 +273,15 @@ class Conv2d<std::int8_t, Algorithm, Target> {
         [&](std::int64_t t, std::int64_t c, std::int32_t* tile) {
           const std::int64_t* src = products + t * T * Op + c * kOutLanes;
           std::int32_t* dst = tile + c * kOutLanes;
-          const V64 b = Target::load_i32_as_i64(bias + c * kOutLanes);
+          const V64 b = Target::load_i64(bias + c * kOutLanes);
           Output::apply([&](int q) { return Target::load_i64(src + q * Op); },
                         [&](int i, int j, V64 v) {
                           v = Target::add_i64(Target::exact_div_i64(v, Output::scale), b);
                           if (relu) v = Target::max_i64(v, Target::zero_i64());
                           Target::store_i64_as_i32(dst + i * out_row + j * Op, v);
                         });
-        });
+        },
+        convert, static_cast<In>(zero_point_));
   }
 
   static std::byte* align(std::byte* p) {
@@ -227,9 +292,36 @@ class Conv2d<std::int8_t, Algorithm, Target> {
 
   Conv2dShape shape_;
   ConvOptions options_;
+  std::int32_t zero_point_ = 0;
   detail::TileGeometry geometry_;
   AlignedBuffer<std::int16_t> packed_;
-  AlignedBuffer<std::int32_t> bias_;
+  AlignedBuffer<std::int64_t> bias_;  ///< bias - zero_point * (sum of weights), per channel
+};
+
+}  // namespace detail
+
+/// Exact int8 convolution (see the file comment).
+template <class Algorithm, class Target>
+class Conv2d<std::int8_t, Algorithm, Target> : public detail::ExactConv2d<std::int8_t, Algorithm, Target> {
+  using Base = detail::ExactConv2d<std::int8_t, Algorithm, Target>;
+
+ public:
+  /// See ExactConv2d: int8 input has no zero point.
+  Conv2d(const Conv2dShape& shape, std::span<const std::int8_t> weights,
+         std::span<const std::int32_t> bias = {}, ConvOptions options = {})
+      : Base(shape, weights, bias, 0, options) {}
+};
+
+/// Exact convolution of uint8 input with a zero point: the real input is
+/// x - zero_point, and padding is real zero.
+template <class Algorithm, class Target>
+class Conv2d<std::uint8_t, Algorithm, Target> : public detail::ExactConv2d<std::uint8_t, Algorithm, Target> {
+  using Base = detail::ExactConv2d<std::uint8_t, Algorithm, Target>;
+
+ public:
+  Conv2d(const Conv2dShape& shape, std::span<const std::int8_t> weights,
+         std::span<const std::int32_t> bias, std::int32_t zero_point, ConvOptions options = {})
+      : Base(shape, weights, bias, zero_point, options) {}
 };
 
 }  // namespace sfc

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 #include "sfc/core/checked.hpp"
 #include "sfc/core/conv_shape.hpp"
@@ -123,17 +124,23 @@ inline TileGeometry make_tile_geometry(const Conv2dShape& shape, int M, int R, i
 }
 
 /// Copies images [first, first + count) of `input` (layout `layout`) into the
-/// staged input: NHWC, pad_top/pad_left zero rows/columns before the data,
-/// zeros after it up to the staged size, channels padded with zeros.
+/// staged input: NHWC, pad_top/pad_left rows/columns of `pad` (the value
+/// meaning zero: 0, or a zero point) before the data, `pad` after it up to
+/// the staged size, channels padded with `pad` too (their weights are zero).
 /// Must be called by every thread of a parallel region (or outside one).
 template <class T>
 void stage_input(const TileGeometry& g, const T* input, Layout layout, std::int64_t first,
-                 std::int64_t count, T* staged) {
+                 std::int64_t count, T* staged, T pad = T{}) {
   const std::int64_t H = g.height, W = g.width, C = g.in_channels, Cp = g.in_channels_padded;
   const std::int64_t row_elements = g.staged_in_w * Cp;
   const std::int64_t rows = count * g.staged_in_h;
-  const auto zero = [](T* p, std::int64_t n) {
-    if (n > 0) std::memset(static_cast<void*>(p), 0, static_cast<std::size_t>(n) * sizeof(T));
+  const auto zero = [pad](T* p, std::int64_t n) {
+    if (n <= 0) return;
+    if (pad == T{}) {
+      std::memset(static_cast<void*>(p), 0, static_cast<std::size_t>(n) * sizeof(T));
+    } else {
+      std::fill_n(p, n, pad);
+    }
   };
   SFC_OMP(omp for schedule(static))
   for (std::int64_t r = 0; r < rows; ++r) {
@@ -167,12 +174,21 @@ void stage_input(const TileGeometry& g, const T* input, Layout layout, std::int6
   }
 }
 
+/// The identity conversion of unstage_output.
+struct KeepValue {
+  template <class T>
+  T operator()(T v, std::int64_t /*channel*/) const noexcept {
+    return v;
+  }
+};
+
 /// Crops images [first, first + count) of the staged output into `output`
-/// (layout `layout`). Must be called by every thread of a parallel region
-/// (or outside one).
-template <class T>
+/// (layout `layout`), each value through convert(value, channel) (e.g. a
+/// requantization). Must be called by every thread of a parallel region (or
+/// outside one).
+template <class T, class Out, class Convert = KeepValue>
 void unstage_output(const TileGeometry& g, const T* staged, std::int64_t first, std::int64_t count,
-                    T* output, Layout layout) {
+                    Out* output, Layout layout, const Convert& convert = {}) {
   const std::int64_t H = g.out_height, W = g.out_width, C = g.out_channels,
                      Cp = g.out_channels_padded;
   const std::int64_t rows = count * H;
@@ -183,13 +199,18 @@ void unstage_output(const TileGeometry& g, const T* staged, std::int64_t first, 
     const std::int64_t y = r % H;
     const T* src = staged + ((local * g.staged_out_h + y) * g.staged_out_w) * Cp;
     if (layout == Layout::NHWC) {
-      T* dst = output + ((n * H + y) * W) * C;
-      for (std::int64_t x = 0; x < W; ++x)
-        std::memcpy(dst + x * C, src + x * Cp, static_cast<std::size_t>(C) * sizeof(T));
+      Out* dst = output + ((n * H + y) * W) * C;
+      for (std::int64_t x = 0; x < W; ++x) {
+        if constexpr (std::is_same_v<Convert, KeepValue> && std::is_same_v<T, Out>) {
+          std::memcpy(dst + x * C, src + x * Cp, static_cast<std::size_t>(C) * sizeof(T));
+        } else {
+          for (std::int64_t c = 0; c < C; ++c) dst[x * C + c] = convert(src[x * Cp + c], c);
+        }
+      }
     } else {
       for (std::int64_t c = 0; c < C; ++c) {
-        T* dst = output + ((n * C + c) * H + y) * W;
-        for (std::int64_t x = 0; x < W; ++x) dst[x] = src[x * Cp + c];
+        Out* dst = output + ((n * C + c) * H + y) * W;
+        for (std::int64_t x = 0; x < W; ++x) dst[x] = convert(src[x * Cp + c], c);
       }
     }
   }
@@ -208,11 +229,14 @@ void unstage_output(const TileGeometry& g, const T* staged, std::int64_t first, 
 ///   gemm(item, tiles)            tiles = tiles in this block
 ///   output(t, chunk, tile)       tile = its (0, 0) output position in the
 ///                                staged output
-template <class In, class Out, class Transform, class Gemm, class Output>
+///   convert(value, channel)      staged output value -> `output` element
+///   pad                          the input value of padding (see stage_input)
+template <class In, class Staged, class Out, class Transform, class Gemm, class Output,
+          class Convert = KeepValue>
 void run_tiled(const TileGeometry& g, int threads, const In* input, Layout in_layout, Out* output,
-               Layout out_layout, In* staged_in, Out* staged_out, std::int64_t in_chunks,
+               Layout out_layout, In* staged_in, Staged* staged_out, std::int64_t in_chunks,
                std::int64_t gemm_items, std::int64_t out_chunks, Transform&& transform, Gemm&& gemm,
-               Output&& output_transform) {
+               Output&& output_transform, const Convert& convert = {}, In pad = In{}) {
   const std::int64_t M = g.M;
   const std::int64_t in_row = g.staged_in_w * g.in_channels_padded;
   const std::int64_t out_row = g.staged_out_w * g.out_channels_padded;
@@ -228,7 +252,7 @@ void run_tiled(const TileGeometry& g, int threads, const In* input, Layout in_la
   {
     for (std::int64_t first = 0; first < g.batch; first += g.images_per_group) {
       const std::int64_t images = std::min(g.images_per_group, g.batch - first);
-      stage_input(g, input, in_layout, first, images, staged_in);
+      stage_input(g, input, in_layout, first, images, staged_in, pad);
       const std::int64_t tiles = images * g.tiles_per_image;
       for (std::int64_t t0 = 0; t0 < tiles; t0 += TB) {
         const std::int64_t tb = std::min(TB, tiles - t0);
@@ -246,7 +270,7 @@ void run_tiled(const TileGeometry& g, int threads, const In* input, Layout in_la
                            staged_out + locate(t0 + t, g.staged_out_h, out_row, g.out_channels_padded));
         }
       }
-      unstage_output(g, staged_out, first, images, output, out_layout);
+      unstage_output(g, staged_out, first, images, output, out_layout, convert);
     }
   }
 }

@@ -118,11 +118,20 @@ constexpr bool int8_weight_fits_int16() {
   return int8_weight_bound<A2>() <= kInt16Max;
 }
 
-/// Input channels whose products can be summed in int32 without overflow, in
-/// the worst case: floor((2^31 - 1) / (product_growth * 128 * 128)).
+/// True when every transformed value of data with |x| <= magnitude fits
+/// int16 (magnitude 255 for uint8 data less a zero point stored as uint8).
 template <HasGrowthBounds2D A2>
-constexpr std::int64_t int32_channel_limit() {
-  const Rational per_channel = Rational(A2::product_growth) * kInt8MaxMagnitude * kInt8MaxMagnitude;
+constexpr bool data_fits_int16(std::int64_t magnitude) {
+  return detail::ceil_rational(Rational(A2::data_growth) * magnitude) <= kInt16Max;
+}
+
+/// Input channels whose products can be summed in int32 without overflow, in
+/// the worst case: floor((2^31 - 1) / (product_growth * |x|max * |w|max)),
+/// for data and weights of at most those magnitudes (int8: 128 and 128).
+template <HasGrowthBounds2D A2>
+constexpr std::int64_t int32_channel_limit(std::int64_t data_magnitude = kInt8MaxMagnitude,
+                                           std::int64_t weight_magnitude = kInt8MaxMagnitude) {
+  const Rational per_channel = Rational(A2::product_growth) * data_magnitude * weight_magnitude;
   if (per_channel.is_zero())
     throw std::domain_error("sfc::int32_channel_limit: zero product growth");
   return detail::floor_rational(Rational(kInt32Max) / per_channel);

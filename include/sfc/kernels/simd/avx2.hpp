@@ -1,12 +1,19 @@
 #pragma once
 /// \file
-/// The AVX2 + FMA SIMD target (8 float lanes). Defined only when the compiler
-/// targets AVX2 and FMA (e.g. -mavx2 -mfma or -march=native on such a CPU).
+/// The AVX2 + FMA SIMD target (8 float lanes): vector operations and the
+/// quantized int8 GEMM micro-kernel. Defined only when the compiler targets
+/// AVX2 and FMA (e.g. -mavx2 -mfma or -march=native on such a CPU).
 
 #if defined(__AVX2__) && defined(__FMA__)
 #define SFC_SIMD_HAS_AVX2 1
 
 #include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "sfc/kernels/static_for.hpp"
 
 namespace sfc::simd {
 
@@ -22,7 +29,7 @@ struct Avx2 {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   }
 
-  /// The int8 kernels have no AVX2 implementation yet.
+  /// The exact int8 kernels have no AVX2 implementation yet.
   static constexpr bool has_int8_kernels = false;
   static bool supports_int8() noexcept { return false; }
 
@@ -37,6 +44,117 @@ struct Avx2 {
   /// a * b + c, fused (one rounding).
   static f32 fmadd(f32 a, f32 b, f32 c) noexcept { return _mm256_fmadd_ps(a, b, c); }
   static f32 max(f32 a, f32 b) noexcept { return _mm256_max_ps(a, b); }
+
+  // Integers (int16 lanes, wrapping), for the data transform of the
+  // quantized kernels.
+  static constexpr int i16_lanes = 16;
+  using i16 = __m256i;
+  static i16 zero_i16() noexcept { return _mm256_setzero_si256(); }
+  static i16 load_s8(const std::int8_t* p) noexcept {
+    return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  static void store_i16(std::int16_t* p, i16 a) noexcept {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), a);
+  }
+  static i16 add_i16(i16 a, i16 b) noexcept { return _mm256_add_epi16(a, b); }
+  static i16 sub_i16(i16 a, i16 b) noexcept { return _mm256_sub_epi16(a, b); }
+  static i16 neg_i16(i16 a) noexcept { return _mm256_sub_epi16(_mm256_setzero_si256(), a); }
+  static i16 mul_i16(std::int16_t c, i16 a) noexcept { return _mm256_mullo_epi16(_mm256_set1_epi16(c), a); }
+
+  // The quantized (8-bit transform domain) kernels: see kernels/gemm_q8.hpp.
+  // With AVX-VNNI, `vpdpbusd` multiplies unsigned data bytes (codes + 128)
+  // by signed weight bytes. Without it, `vpmaddubsw` does, but it saturates
+  // pairs of products at int16; multiplying |a| by sign(a) * b instead keeps
+  // every pair within 2 * 128 * 127 < 2^15, since weight codes stay within
+  // +-127.
+  static constexpr bool has_q8_kernels = true;
+  static bool supports_q8() noexcept {
+#if defined(__AVXVNNI__)
+    return supported() && __builtin_cpu_supports("avxvnni");
+#else
+    return supported();
+#endif
+  }
+  static constexpr int q8_gemm_rows = 4;
+  static constexpr int q8_panel = 16;
+#if defined(__AVXVNNI__)
+  static constexpr int q8_data_offset = 128;
+#else
+  static constexpr int q8_data_offset = 0;
+#endif
+
+  /// Quantizes the transformed data v: code = clamp(round_half_even(float(v)
+  /// * mult), lo, hi) + q8_data_offset, one byte per lane, into p.
+  static void store_q8(std::int8_t* p, i16 v, float mult, std::int32_t lo, std::int32_t hi) noexcept {
+    const __m256 m = _mm256_set1_ps(mult);
+    const __m256i low = _mm256_set1_epi32(lo + q8_data_offset);
+    const __m256i high = _mm256_set1_epi32(hi + q8_data_offset);
+    const __m256i offset = _mm256_set1_epi32(q8_data_offset);
+    __m256i q[2];
+    kernels::static_for<2>([&](auto h) {
+      const __m256i x = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(v, decltype(h)::value));
+      q[h] = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_cvtepi32_ps(x), m)), offset);
+      q[h] = _mm256_min_epi32(_mm256_max_epi32(q[h], low), high);
+    });
+    // Values are in [-128, 255]: pack to int16 (lane-interleaved), restore
+    // the order, then keep the low byte of each.
+    const __m256i words = _mm256_permute4x64_epi64(_mm256_packs_epi32(q[0], q[1]), 0xD8);
+    const __m256i bytes = _mm256_and_si256(words, _mm256_set1_epi16(0xFF));
+    const __m128i packed =
+        _mm_packus_epi16(_mm256_castsi256_si128(bytes), _mm256_extracti128_si256(bytes, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), packed);
+  }
+
+  /// int8 output: round_half_even(clamp(v, -128, 127)) per lane (NaN: -128).
+  static void store_f32_as_s8(std::int8_t* p, f32 v) noexcept {
+    v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-128.0f)), _mm256_set1_ps(127.0f));
+    const __m256i q = _mm256_cvtps_epi32(v);
+    const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_packs_epi16(words, words));
+  }
+
+  /// Micro-kernel `q8_gemm_<Rows>x16__avx2` (`__avxvnni` with AVX-VNNI; see
+  /// kernels/gemm_q8.hpp): c[m][j] = float(init[j] + sum of a[m][k] *
+  /// panel[k][j]) * scale[j].
+  template <int Rows>
+  static void q8_block(int quads, const std::int8_t* a, std::ptrdiff_t lda,
+                       const std::int8_t* panel, const std::int32_t* init, const float* scale,
+                       float* c, std::ptrdiff_t ldc) noexcept {
+    __m256i acc[Rows][2];
+    const __m256i init0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(init));
+    const __m256i init1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(init + 8));
+    kernels::static_for<Rows>([&](auto m) {
+      acc[m][0] = init0;
+      acc[m][1] = init1;
+    });
+#if !defined(__AVXVNNI__)
+    const __m256i ones = _mm256_set1_epi16(1);
+#endif
+    for (int k = 0; k < quads; ++k) {
+      const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel + k * 64));
+      const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel + k * 64 + 32));
+      kernels::static_for<Rows>([&](auto m) {
+        std::int32_t quad;
+        std::memcpy(&quad, a + m * lda + 4 * k, sizeof quad);
+        const __m256i x = _mm256_set1_epi32(quad);
+#if defined(__AVXVNNI__)
+        acc[m][0] = _mm256_dpbusd_avx_epi32(acc[m][0], x, b0);
+        acc[m][1] = _mm256_dpbusd_avx_epi32(acc[m][1], x, b1);
+#else
+        const __m256i magnitude = _mm256_sign_epi8(x, x);
+        const __m256i p0 = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(b0, x));
+        const __m256i p1 = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(b1, x));
+        acc[m][0] = _mm256_add_epi32(acc[m][0], _mm256_madd_epi16(p0, ones));
+        acc[m][1] = _mm256_add_epi32(acc[m][1], _mm256_madd_epi16(p1, ones));
+#endif
+      });
+    }
+    const __m256 s0 = _mm256_loadu_ps(scale), s1 = _mm256_loadu_ps(scale + 8);
+    kernels::static_for<Rows>([&](auto m) {
+      _mm256_storeu_ps(c + m * ldc, _mm256_mul_ps(_mm256_cvtepi32_ps(acc[m][0]), s0));
+      _mm256_storeu_ps(c + m * ldc + 8, _mm256_mul_ps(_mm256_cvtepi32_ps(acc[m][1]), s1));
+    });
+  }
 };
 
 }  // namespace sfc::simd

@@ -1,14 +1,20 @@
 #pragma once
 /// \file
-/// The AVX-512 SIMD target (16 float lanes). Defined only when the compiler
-/// targets AVX-512 F (e.g. -mavx512f or -march=native on such a CPU).
+/// The AVX-512 SIMD target (16 float lanes): vector operations and the int8
+/// GEMM micro-kernels (VNNI). Defined only when the compiler targets
+/// AVX-512 F (e.g. -mavx512f or -march=native on such a CPU); the integer
+/// parts need AVX-512 BW, DQ and VNNI as well.
 
 #if defined(__AVX512F__)
 #define SFC_SIMD_HAS_AVX512 1
 
 #include <immintrin.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
+
+#include "sfc/kernels/static_for.hpp"
 
 namespace sfc::simd {
 
@@ -61,6 +67,9 @@ struct Avx512 {
   static i16 load_s8(const std::int8_t* p) noexcept {
     return _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   }
+  static i16 load_u8(const std::uint8_t* p) noexcept {
+    return _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
   static void store_i16(std::int16_t* p, i16 a) noexcept { _mm512_storeu_si512(p, a); }
   static i16 add_i16(i16 a, i16 b) noexcept { return _mm512_add_epi16(a, b); }
   static i16 sub_i16(i16 a, i16 b) noexcept { return _mm512_sub_epi16(a, b); }
@@ -105,8 +114,117 @@ struct Avx512 {
     return _mm512_mullo_epi64(_mm512_mask_srai_epi64(a, 0xFF, a, static_cast<unsigned>(shift)),
                               _mm512_set1_epi64(static_cast<long long>(inverse)));
   }
+
+  /// int32 <-> float conversions (rounding to nearest even), in the masked
+  /// forms GCC 12 does not flag.
+  static __m512 to_f32(__m512i a) noexcept { return _mm512_mask_cvtepi32_ps(_mm512_setzero_ps(), 0xFFFF, a); }
+  static __m512i to_i32(__m512 a) noexcept {
+    return _mm512_mask_cvtps_epi32(_mm512_setzero_si512(), 0xFFFF, a);
+  }
+
+  /// Micro-kernel `s16_gemm_<Rows>x32__avx512vnni` (see kernels/gemm_s16.hpp):
+  /// `vpdpwssd` adds two int16 products to each int32 lane.
+  template <int Rows>
+  static void s16_block(int pairs, const std::int16_t* a, std::ptrdiff_t lda,
+                        const std::int16_t* panel, std::int64_t* c, std::ptrdiff_t ldc,
+                        bool accumulate) noexcept {
+    __m512i acc[Rows][2];
+    kernels::static_for<Rows>([&](auto m) { acc[m][0] = acc[m][1] = _mm512_setzero_si512(); });
+    for (int p = 0; p < pairs; ++p) {
+      const __m512i b0 = _mm512_loadu_si512(panel + p * 64);
+      const __m512i b1 = _mm512_loadu_si512(panel + p * 64 + 32);
+      kernels::static_for<Rows>([&](auto m) {
+        std::int32_t pair;
+        std::memcpy(&pair, a + m * lda + 2 * p, sizeof pair);
+        const __m512i x = _mm512_set1_epi32(pair);
+        acc[m][0] = _mm512_dpwssd_epi32(acc[m][0], x, b0);
+        acc[m][1] = _mm512_dpwssd_epi32(acc[m][1], x, b1);
+      });
+    }
+    kernels::static_for<Rows>([&](auto m) {
+      kernels::static_for<2>([&](auto v) {
+        std::int64_t* out = c + m * ldc + v * 16;
+        __m512i lo = widen_i32(half_i32<0>(acc[m][v]));
+        __m512i hi = widen_i32(half_i32<1>(acc[m][v]));
+        if (accumulate) {
+          lo = _mm512_add_epi64(lo, _mm512_loadu_si512(out));
+          hi = _mm512_add_epi64(hi, _mm512_loadu_si512(out + 8));
+        }
+        _mm512_storeu_si512(out, lo);
+        _mm512_storeu_si512(out + 8, hi);
+      });
+    });
+  }
+
+  // The quantized (8-bit transform domain) kernels: see kernels/gemm_q8.hpp.
+  // `vpdpbusd` multiplies unsigned by signed bytes, so data codes are stored
+  // with +128 added, and the GEMM starts from -128 * (column sums of B).
+  static constexpr bool has_q8_kernels = true;
+  static bool supports_q8() noexcept { return supports_int8(); }
+  static constexpr int q8_gemm_rows = 12;
+  static constexpr int q8_panel = 32;
+  static constexpr int q8_data_offset = 128;
+
+  /// Quantizes the transformed data v: code = clamp(round_half_even(float(v)
+  /// * mult), lo, hi) + q8_data_offset, one byte per lane, into p.
+  static void store_q8(std::int8_t* p, i16 v, float mult, std::int32_t lo, std::int32_t hi) noexcept {
+    const __m512 m = _mm512_set1_ps(mult);
+    const __m512i low = _mm512_set1_epi32(lo + q8_data_offset);
+    const __m512i high = _mm512_set1_epi32(hi + q8_data_offset);
+    const __m512i offset = _mm512_set1_epi32(q8_data_offset);
+    kernels::static_for<2>([&](auto h) {
+      const __m512i x =
+          _mm512_mask_cvtepi16_epi32(_mm512_setzero_si512(), 0xFFFF, half_i32<decltype(h)::value>(v));
+      __m512i q = to_i32(_mm512_mul_ps(to_f32(x), m));
+      q = _mm512_add_epi32(q, offset);
+      q = _mm512_mask_max_epi32(q, 0xFFFF, q, low);
+      q = _mm512_mask_min_epi32(q, 0xFFFF, q, high);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 16 * h),
+                       _mm512_mask_cvtepi32_epi8(_mm_setzero_si128(), 0xFFFF, q));
+    });
+  }
+
+  /// int8 output: round_half_even(clamp(v, -128, 127)) per lane (NaN: -128).
+  static void store_f32_as_s8(std::int8_t* p, f32 v) noexcept {
+    v = _mm512_mask_max_ps(v, 0xFFFF, v, _mm512_set1_ps(-128.0f));
+    v = _mm512_mask_min_ps(v, 0xFFFF, v, _mm512_set1_ps(127.0f));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p),
+                     _mm512_mask_cvtepi32_epi8(_mm_setzero_si128(), 0xFFFF, to_i32(v)));
+  }
+
+  /// Micro-kernel `q8_gemm_<Rows>x32__avx512vnni` (see kernels/gemm_q8.hpp):
+  /// c[m][j] = float(init[j] + sum of a[m][k] * panel[k][j]) * scale[j], a
+  /// unsigned bytes, panel signed, `vpdpbusd` adding four products per lane.
+  template <int Rows>
+  static void q8_block(int quads, const std::int8_t* a, std::ptrdiff_t lda,
+                       const std::int8_t* panel, const std::int32_t* init, const float* scale,
+                       float* c, std::ptrdiff_t ldc) noexcept {
+    __m512i acc[Rows][2];
+    const __m512i init0 = _mm512_loadu_si512(init), init1 = _mm512_loadu_si512(init + 16);
+    kernels::static_for<Rows>([&](auto m) {
+      acc[m][0] = init0;
+      acc[m][1] = init1;
+    });
+    for (int k = 0; k < quads; ++k) {
+      const __m512i b0 = _mm512_loadu_si512(panel + k * 128);
+      const __m512i b1 = _mm512_loadu_si512(panel + k * 128 + 64);
+      kernels::static_for<Rows>([&](auto m) {
+        std::int32_t quad;
+        std::memcpy(&quad, a + m * lda + 4 * k, sizeof quad);
+        const __m512i x = _mm512_set1_epi32(quad);
+        acc[m][0] = _mm512_dpbusd_epi32(acc[m][0], x, b0);
+        acc[m][1] = _mm512_dpbusd_epi32(acc[m][1], x, b1);
+      });
+    }
+    const __m512 s0 = _mm512_loadu_ps(scale), s1 = _mm512_loadu_ps(scale + 16);
+    kernels::static_for<Rows>([&](auto m) {
+      _mm512_storeu_ps(c + m * ldc, _mm512_mul_ps(to_f32(acc[m][0]), s0));
+      _mm512_storeu_ps(c + m * ldc + 16, _mm512_mul_ps(to_f32(acc[m][1]), s1));
+    });
+  }
 #else
   static constexpr bool has_int8_kernels = false;
+  static constexpr bool has_q8_kernels = false;
 #endif
 };
 

@@ -2,10 +2,12 @@
 /// \file
 /// The portable SIMD target: fixed-width float vectors as plain arrays whose
 /// element-wise loops the compiler may vectorize for whatever the build
-/// targets. Always available; the reference point every other target must
-/// agree with.
+/// targets, and plain-loop GEMM micro-kernels. Always available; the
+/// reference point every other target must agree with.
 
 #include <algorithm>
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -95,6 +97,11 @@ struct Portable {
     for (int i = 0; i < i16_lanes; ++i) r.v[i] = p[i];
     return r;
   }
+  static i16 load_u8(const std::uint8_t* p) noexcept {
+    i16 r;
+    for (int i = 0; i < i16_lanes; ++i) r.v[i] = p[i];
+    return r;
+  }
   static void store_i16(std::int16_t* p, const i16& a) noexcept { std::memcpy(p, a.v, sizeof a.v); }
   template <class F>
   static i16 map_i16(const i16& a, const i16& b, F f) noexcept {
@@ -159,6 +166,76 @@ struct Portable {
     i64 r;
     for (int i = 0; i < i64_lanes; ++i) r.v[i] = a.v[i] / d;
     return r;
+  }
+
+  /// Micro-kernel `s16_gemm_<Rows>x16__portable` (see kernels/gemm_s16.hpp):
+  /// c[m][j] (+)= sum over `pairs` channel pairs of a[m][k] * panel[k][j],
+  /// summed in int32.
+  template <int Rows>
+  static void s16_block(int pairs, const std::int16_t* a, std::ptrdiff_t lda,
+                        const std::int16_t* panel, std::int64_t* c, std::ptrdiff_t ldc,
+                        bool accumulate) noexcept {
+    constexpr int NR = s16_panel;
+    for (int m = 0; m < Rows; ++m) {
+      const std::int16_t* row = a + m * lda;
+      std::int32_t acc[NR] = {};
+      for (int p = 0; p < pairs; ++p) {
+        const std::int32_t a0 = row[2 * p], a1 = row[2 * p + 1];
+        const std::int16_t* b = panel + p * 2 * NR;
+        for (int j = 0; j < NR; ++j) acc[j] += a0 * b[2 * j] + a1 * b[2 * j + 1];
+      }
+      std::int64_t* out = c + m * ldc;
+      for (int j = 0; j < NR; ++j) out[j] = accumulate ? out[j] + acc[j] : acc[j];
+    }
+  }
+
+  // The quantized (8-bit transform domain) kernels: see kernels/gemm_q8.hpp.
+  static constexpr bool has_q8_kernels = true;
+  static bool supports_q8() noexcept { return true; }
+  static constexpr int q8_gemm_rows = 4;
+  static constexpr int q8_panel = 16;
+  /// Added to every stored data code (signed codes here).
+  static constexpr int q8_data_offset = 0;
+
+  /// Quantizes the transformed data v: code = clamp(round_half_even(float(v)
+  /// * mult), lo, hi) + q8_data_offset, one byte per lane, into p.
+  static void store_q8(std::int8_t* p, const i16& v, float mult, std::int32_t lo,
+                       std::int32_t hi) noexcept {
+    for (int i = 0; i < i16_lanes; ++i) {
+      const auto q = static_cast<std::int32_t>(std::nearbyint(static_cast<float>(v.v[i]) * mult));
+      p[i] = static_cast<std::int8_t>(std::clamp(q, lo, hi) + q8_data_offset);
+    }
+  }
+
+  /// int8 output: round_half_even(clamp(v, -128, 127)) per lane; NaN gives
+  /// -128, as the SIMD targets' max-then-min clamp does.
+  static void store_f32_as_s8(std::int8_t* p, const f32& v) noexcept {
+    for (int i = 0; i < f32_lanes; ++i) {
+      float x = v.v[i] > -128.0f ? v.v[i] : -128.0f;
+      x = x < 127.0f ? x : 127.0f;
+      p[i] = static_cast<std::int8_t>(std::nearbyint(x));
+    }
+  }
+
+  /// Micro-kernel `q8_gemm_<Rows>x16__portable` (see kernels/gemm_q8.hpp):
+  /// c[m][j] = float(init[j] + sum over 4 * quads channels of a[m][k] *
+  /// panel[k][j]) * scale[j].
+  template <int Rows>
+  static void q8_block(int quads, const std::int8_t* a, std::ptrdiff_t lda,
+                       const std::int8_t* panel, const std::int32_t* init, const float* scale,
+                       float* c, std::ptrdiff_t ldc) noexcept {
+    constexpr int NR = q8_panel;
+    for (int m = 0; m < Rows; ++m) {
+      const std::int8_t* row = a + m * lda;
+      std::int32_t acc[NR];
+      for (int j = 0; j < NR; ++j) acc[j] = init[j];
+      for (int k = 0; k < quads; ++k) {
+        const std::int8_t* b = panel + k * 4 * NR;
+        for (int j = 0; j < NR; ++j)
+          for (int e = 0; e < 4; ++e) acc[j] += std::int32_t{row[4 * k + e]} * b[4 * j + e];
+      }
+      for (int j = 0; j < NR; ++j) c[m * ldc + j] = static_cast<float>(acc[j]) * scale[j];
+    }
   }
 };
 

@@ -1,0 +1,38 @@
+// Frequency-wise quantized operator (QuantizedConv2d): every paper algorithm
+// and Winograd F(2x2,3x3), F(4x4,3x3) on the native target (plus the
+// portable and AVX2 targets, quick), against the quantized reference and
+// the float error bound (see conv_quant_tester.hpp for both).
+
+#include <gtest/gtest.h>
+
+#include "conv_quant_tester.hpp"
+#include "sfc/transforms/sfc.hpp"
+#include "sfc/transforms/winograd.hpp"
+
+namespace {
+
+template <class A>
+class ConvQuantized : public ::testing::Test {};
+using Algorithms = ::testing::Types<sfc::SFC<4, 4, 3>, sfc::SFC<6, 6, 3>, sfc::SFC<6, 7, 3>,
+                                    sfc::SFC<6, 6, 5>, sfc::SFC<6, 4, 7>, sfc::Winograd<2, 3>,
+                                    sfc::Winograd<4, 3>>;
+TYPED_TEST_SUITE(ConvQuantized, Algorithms);
+
+TYPED_TEST(ConvQuantized, SweepNative) { sfc::testing::sweep_quantized<TypeParam>(); }
+
+// In a build whose native target is the portable one, SweepNative already
+// runs these instantiations in full.
+#if defined(SFC_SIMD_HAS_AVX2) || defined(SFC_SIMD_HAS_AVX512)
+TEST(ConvQuantizedTargets, Portable) {
+  sfc::testing::sweep_quantized<sfc::SFC<6, 7, 3>, sfc::simd::Portable>(/*quick=*/true);
+  sfc::testing::sweep_quantized<sfc::Winograd<4, 3>, sfc::simd::Portable>(/*quick=*/true);
+}
+#endif
+#if defined(SFC_SIMD_HAS_AVX512) && defined(SFC_SIMD_HAS_AVX2)
+TEST(ConvQuantizedTargets, Avx2) {
+  sfc::testing::sweep_quantized<sfc::SFC<6, 7, 3>, sfc::simd::Avx2>(/*quick=*/true);
+  sfc::testing::sweep_quantized<sfc::SFC<6, 4, 7>, sfc::simd::Avx2>(/*quick=*/true);
+}
+#endif
+
+}  // namespace
