@@ -38,6 +38,14 @@ TYPED_TEST(ConvInt8, SweepPortable) {
   sfc::testing::sweep_int8<TypeParam, sfc::simd::Portable>(/*quick=*/true);
 }
 #endif
+// The AVX2 target (the native one of an AVX2-only build), here from an
+// AVX-512 build.
+#if defined(SFC_SIMD_HAS_AVX512) && defined(SFC_SIMD_HAS_AVX2)
+TEST(ConvInt8Targets, Avx2) {
+  sfc::testing::sweep_int8<sfc::SFC<6, 7, 3>, sfc::simd::Avx2>(/*quick=*/true);
+  sfc::testing::sweep_int8<sfc::SFC<6, 4, 7>, sfc::simd::Avx2>(/*quick=*/true);
+}
+#endif
 
 // The channel chunk comes from the growth bounds (DESIGN.md 1.4).
 TEST(ConvInt8Bounds, ChannelsPerInt32Sum) {

@@ -29,9 +29,15 @@ struct Avx2 {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   }
 
-  /// The exact int8 kernels have no AVX2 implementation yet.
-  static constexpr bool has_int8_kernels = false;
-  static bool supports_int8() noexcept { return false; }
+  /// The exact int8 kernels (`vpmaddwd`, or `vpdpwssd` with AVX-VNNI).
+  static constexpr bool has_int8_kernels = true;
+  static bool supports_int8() noexcept {
+#if defined(__AVXVNNI__)
+    return supported() && __builtin_cpu_supports("avxvnni");
+#else
+    return supported();
+#endif
+  }
 
   static f32 zero() noexcept { return _mm256_setzero_ps(); }
   static f32 broadcast(float x) noexcept { return _mm256_set1_ps(x); }
@@ -60,6 +66,101 @@ struct Avx2 {
   static i16 sub_i16(i16 a, i16 b) noexcept { return _mm256_sub_epi16(a, b); }
   static i16 neg_i16(i16 a) noexcept { return _mm256_sub_epi16(_mm256_setzero_si256(), a); }
   static i16 mul_i16(std::int16_t c, i16 a) noexcept { return _mm256_mullo_epi16(_mm256_set1_epi16(c), a); }
+  static i16 load_u8(const std::uint8_t* p) noexcept {
+    return _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+
+  // int64 lanes, for the exact output transform. AVX2 has no 64-bit
+  // multiply, arithmetic shift or max: they are built from 32-bit pieces,
+  // all modulo 2^64 (exact for the values the exact kernels produce).
+  static constexpr int i64_lanes = 4;
+  static constexpr int s16_gemm_rows = 4;
+  static constexpr int s16_panel = 16;
+  using i64 = __m256i;
+  static i64 zero_i64() noexcept { return _mm256_setzero_si256(); }
+  static i64 load_i64(const std::int64_t* p) noexcept {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  }
+  static void store_i64(std::int64_t* p, i64 a) noexcept { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), a); }
+  static i64 add_i64(i64 a, i64 b) noexcept { return _mm256_add_epi64(a, b); }
+  static i64 sub_i64(i64 a, i64 b) noexcept { return _mm256_sub_epi64(a, b); }
+  static i64 neg_i64(i64 a) noexcept { return _mm256_sub_epi64(_mm256_setzero_si256(), a); }
+  /// a * b modulo 2^64, lane by lane.
+  static i64 mullo_i64(i64 a, i64 b) noexcept {
+    const __m256i lo = _mm256_mul_epu32(a, b);  // a_lo * b_lo
+    const __m256i cross = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(a, 32), b),
+                                           _mm256_mul_epu32(a, _mm256_srli_epi64(b, 32)));
+    return _mm256_add_epi64(lo, _mm256_slli_epi64(cross, 32));
+  }
+  static i64 mul_i64(std::int64_t c, i64 a) noexcept {
+    return mullo_i64(_mm256_set1_epi64x(static_cast<long long>(c)), a);
+  }
+  static i64 max_i64(i64 a, i64 b) noexcept { return _mm256_blendv_epi8(a, b, _mm256_cmpgt_epi64(b, a)); }
+  static i64 load_i32_as_i64(const std::int32_t* p) noexcept {
+    return _mm256_cvtepi32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  /// Stores the low 32 bits of every lane (the caller guarantees they fit).
+  static void store_i64_as_i32(std::int32_t* p, i64 a) noexcept {
+    const __m256i even = _mm256_permutevar8x32_epi32(a, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_castsi256_si128(even));
+  }
+  /// a / d for every lane, where every lane is a multiple of d: shift out the
+  /// power of two (arithmetic shift from a logical one and the sign), then
+  /// multiply by the inverse of the odd part modulo 2^64.
+  static i64 exact_div_i64(i64 a, std::int64_t d) noexcept {
+    int shift = 0;
+    while ((d & 1) == 0) {
+      d >>= 1;
+      ++shift;
+    }
+    std::uint64_t inverse = static_cast<std::uint64_t>(d);  // Newton: 3 -> 6 -> ... 96 bits
+    for (int i = 0; i < 5; ++i) inverse *= 2 - static_cast<std::uint64_t>(d) * inverse;
+    if (shift > 0) {
+      const __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), a);
+      a = _mm256_or_si256(_mm256_srli_epi64(a, shift), _mm256_slli_epi64(sign, 64 - shift));
+    }
+    return mullo_i64(a, _mm256_set1_epi64x(static_cast<long long>(inverse)));
+  }
+
+  /// Micro-kernel `s16_gemm_<Rows>x16__avx2` (`__avxvnni`; see
+  /// kernels/gemm_s16.hpp): `vpmaddwd` (or `vpdpwssd`) adds two int16
+  /// products into each int32 lane.
+  template <int Rows>
+  static void s16_block(int pairs, const std::int16_t* a, std::ptrdiff_t lda,
+                        const std::int16_t* panel, std::int64_t* c, std::ptrdiff_t ldc,
+                        bool accumulate) noexcept {
+    __m256i acc[Rows][2];
+    kernels::static_for<Rows>([&](auto m) { acc[m][0] = acc[m][1] = _mm256_setzero_si256(); });
+    for (int p = 0; p < pairs; ++p) {
+      const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel + p * 32));
+      const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel + p * 32 + 16));
+      kernels::static_for<Rows>([&](auto m) {
+        std::int32_t pair;
+        std::memcpy(&pair, a + m * lda + 2 * p, sizeof pair);
+        const __m256i x = _mm256_set1_epi32(pair);
+#if defined(__AVXVNNI__)
+        acc[m][0] = _mm256_dpwssd_avx_epi32(acc[m][0], x, b0);
+        acc[m][1] = _mm256_dpwssd_avx_epi32(acc[m][1], x, b1);
+#else
+        acc[m][0] = _mm256_add_epi32(acc[m][0], _mm256_madd_epi16(x, b0));
+        acc[m][1] = _mm256_add_epi32(acc[m][1], _mm256_madd_epi16(x, b1));
+#endif
+      });
+    }
+    kernels::static_for<Rows>([&](auto m) {
+      kernels::static_for<2>([&](auto v) {
+        std::int64_t* out = c + m * ldc + v * 8;
+        __m256i lo = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(acc[m][v]));
+        __m256i hi = _mm256_cvtepi32_epi64(_mm256_extracti128_si256(acc[m][v], 1));
+        if (accumulate) {
+          lo = _mm256_add_epi64(lo, load_i64(out));
+          hi = _mm256_add_epi64(hi, load_i64(out + 4));
+        }
+        store_i64(out, lo);
+        store_i64(out + 4, hi);
+      });
+    });
+  }
 
   // The quantized (8-bit transform domain) kernels: see kernels/gemm_q8.hpp.
   // With AVX-VNNI, `vpdpbusd` multiplies unsigned data bytes (codes + 128)
