@@ -94,7 +94,7 @@ TEST(ConvErrors, WeightsAndBias) {
   expect_error([&] { Conv conv(s, bad); }, "weight element 17 is not finite");
   auto bias = filled(s.out_channels);
   bias[1] = std::numeric_limits<float>::quiet_NaN();
-  expect_error([&] { Conv conv(s, w, bias); }, "bias is not finite");
+  expect_error([&] { Conv conv(s, w, bias); }, "bias element 1 is not finite");
 }
 
 TEST(ConvErrors, RunBuffers) {

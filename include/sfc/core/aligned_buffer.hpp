@@ -5,6 +5,7 @@
 /// unless constructed with `sfc::uninitialized`.
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -60,6 +61,21 @@ inline std::byte* thread_scratch(std::size_t bytes) {
   thread_local AlignedBuffer<std::byte> buffer;
   if (buffer.size() < bytes) buffer = AlignedBuffer<std::byte>(bytes, uninitialized);
   return buffer.data();
+}
+
+/// p rounded up to AlignedBuffer's alignment (for carving a caller's
+/// workspace into aligned parts).
+template <class T>
+T* align_up(T* p) noexcept {
+  const auto address = reinterpret_cast<std::uintptr_t>(p);
+  constexpr std::uintptr_t mask = AlignedBuffer<std::byte>::alignment - 1;
+  return reinterpret_cast<T*>((address + mask) & ~mask);
+}
+
+/// `bytes` rounded up to whole 64-byte lines.
+inline std::int64_t round_to_line(std::int64_t bytes) noexcept {
+  constexpr auto line = static_cast<std::int64_t>(AlignedBuffer<std::byte>::alignment);
+  return (bytes + line - 1) / line * line;
 }
 
 }  // namespace detail

@@ -2,6 +2,7 @@
 // Buffer validation shared by every convolution entry point: sizes against
 // the shape, null pointers, the bias length, and output aliasing.
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -60,6 +61,16 @@ void check_bias(std::string_view who, const Conv2dShape& shape, std::span<B> bia
   }
   if (bias.data() == nullptr) {
     buffer_error(who, "bias buffer is null but has " + std::to_string(bias.size()) + " elements");
+  }
+}
+
+/// Throws unless every value is finite ("<what> element i is not finite").
+template <class T>
+void check_finite(std::string_view who, std::string_view what, std::span<const T> values) {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) {
+      buffer_error(who, std::string(what) + " element " + std::to_string(i) + " is not finite");
+    }
   }
 }
 

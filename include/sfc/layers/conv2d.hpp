@@ -117,14 +117,8 @@ class Conv2d<float, Algorithm, Target> {
     }
     detail::check_buffer(kWho, "weight", weights, shape.weight_elements());
     detail::check_bias(kWho, shape, bias);
-    for (std::int64_t i = 0; i < shape.weight_elements(); ++i) {
-      if (!std::isfinite(weights[static_cast<std::size_t>(i)])) {
-        throw Error(std::string(kWho) + ": weight element " + std::to_string(i) + " is not finite");
-      }
-    }
-    for (const float b : bias) {
-      if (!std::isfinite(b)) throw Error(std::string(kWho) + ": bias is not finite");
-    }
+    detail::check_finite(kWho, "weight", weights.first(static_cast<std::size_t>(shape.weight_elements())));
+    detail::check_finite(kWho, "bias", bias);
     geometry_ = detail::make_tile_geometry(
         shape, M, R, T,
         detail::BlockingPolicy{.in_lanes = kLanes,
@@ -199,7 +193,7 @@ class Conv2d<float, Algorithm, Target> {
     const int threads = detail::useful_threads(
         detail::resolve_threads(run_options.threads, kWho), shape_.direct_macs());
     const detail::TileGeometry& g = geometry_;
-    float* ws = align(workspace);
+    float* ws = detail::align_up(workspace);
     float* staged_in = ws;
     float* staged_out = staged_in + g.staged_input_elements();
     float* transformed = staged_out + g.staged_output_elements();
@@ -238,12 +232,6 @@ class Conv2d<float, Algorithm, Target> {
             Target::store(dst + i * out_row + j * Op, v);
           });
         });
-  }
-
-  static float* align(float* p) {
-    const auto address = reinterpret_cast<std::uintptr_t>(p);
-    const std::uintptr_t mask = AlignedBuffer<float>::alignment - 1;
-    return reinterpret_cast<float*>((address + mask) & ~mask);
   }
 
   Conv2dShape shape_;

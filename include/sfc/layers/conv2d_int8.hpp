@@ -147,7 +147,7 @@ class ExactConv2d {
     for (const std::int64_t part :
          {g.staged_input_elements(), mul_or_throw(g.staged_output_elements(), 4),
           mul_or_throw(g.transformed_input_elements(), 2), mul_or_throw(g.products_elements(), 8)})
-      bytes = add_or_throw(bytes, round_to_line(part));
+      bytes = add_or_throw(bytes, detail::round_to_line(part));
     return static_cast<std::size_t>(bytes) + AlignedBuffer<std::byte>::alignment;
   }
 
@@ -201,8 +201,6 @@ class ExactConv2d {
   using V16 = typename Target::i16;
   using V64 = typename Target::i64;
 
-  static std::int64_t round_to_line(std::int64_t bytes) { return (bytes + 63) / 64 * 64; }
-
   /// packed[q][panel][pair][j][2] = (G w[panel * kPanel + j][2 * pair + 0/1])_q.
   void pack_weights(std::span<const std::int8_t> w) {
     const std::int64_t Cin = shape_.in_channels, Cout = shape_.out_channels;
@@ -228,13 +226,13 @@ class ExactConv2d {
     const int threads = detail::useful_threads(
         detail::resolve_threads(run_options.threads, kWho), shape_.direct_macs());
     const detail::TileGeometry& g = geometry_;
-    std::byte* ws = align(workspace);
+    std::byte* ws = detail::align_up(workspace);
     auto* staged_in = reinterpret_cast<In*>(ws);
-    ws += round_to_line(g.staged_input_elements());
+    ws += detail::round_to_line(g.staged_input_elements());
     auto* staged_out = reinterpret_cast<std::int32_t*>(ws);
-    ws += round_to_line(g.staged_output_elements() * 4);
+    ws += detail::round_to_line(g.staged_output_elements() * 4);
     auto* transformed = reinterpret_cast<std::int16_t*>(ws);
-    ws += round_to_line(g.transformed_input_elements() * 2);
+    ws += detail::round_to_line(g.transformed_input_elements() * 2);
     auto* products = reinterpret_cast<std::int64_t*>(ws);
 
     const std::int64_t Cp = g.in_channels_padded, Op = g.out_channels_padded;
@@ -282,12 +280,6 @@ class ExactConv2d {
                         });
         },
         convert, static_cast<In>(zero_point_));
-  }
-
-  static std::byte* align(std::byte* p) {
-    const auto address = reinterpret_cast<std::uintptr_t>(p);
-    const std::uintptr_t mask = AlignedBuffer<std::byte>::alignment - 1;
-    return reinterpret_cast<std::byte*>((address + mask) & ~mask);
   }
 
   Conv2dShape shape_;

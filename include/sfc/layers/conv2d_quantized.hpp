@@ -130,14 +130,8 @@ class QuantizedConv2d {
     }
     detail::check_buffer(kWho, "weight", weights, shape.weight_elements());
     detail::check_bias(kWho, shape, bias);
-    for (std::int64_t i = 0; i < shape.weight_elements(); ++i) {
-      if (!std::isfinite(weights[static_cast<std::size_t>(i)])) {
-        throw Error(std::string(kWho) + ": weight element " + std::to_string(i) + " is not finite");
-      }
-    }
-    for (const float b : bias) {
-      if (!std::isfinite(b)) throw Error(std::string(kWho) + ": bias is not finite");
-    }
+    detail::check_finite(kWho, "weight", weights.first(static_cast<std::size_t>(shape.weight_elements())));
+    detail::check_finite(kWho, "bias", bias);
     check_params();
     geometry_ = detail::make_tile_geometry(
         shape, M, R, T,
@@ -210,7 +204,7 @@ class QuantizedConv2d {
     for (const std::int64_t part :
          {g.staged_input_elements(), mul_or_throw(g.staged_output_elements(), 4),
           g.transformed_input_elements(), mul_or_throw(g.products_elements(), 4)})
-      bytes = add_or_throw(bytes, round_to_line(part));
+      bytes = add_or_throw(bytes, detail::round_to_line(part));
     return static_cast<std::size_t>(bytes) + AlignedBuffer<std::byte>::alignment;
   }
 
@@ -255,8 +249,6 @@ class QuantizedConv2d {
   using V = typename Target::f32;
   using V16 = typename Target::i16;
   using Output = kernels::OutputTransform<algorithm_2d, kernels::F32Ops<Target>>;
-
-  static std::int64_t round_to_line(std::int64_t bytes) { return (bytes + 63) / 64 * 64; }
 
   std::size_t index(int q, std::int64_t o) const {
     return static_cast<std::size_t>(q * shape_.out_channels + o);
@@ -394,13 +386,13 @@ class QuantizedConv2d {
     const int threads = detail::useful_threads(
         detail::resolve_threads(run_options.threads, kWho), shape_.direct_macs());
     const detail::TileGeometry& g = geometry_;
-    std::byte* ws = align(workspace);
+    std::byte* ws = detail::align_up(workspace);
     auto* staged_in = reinterpret_cast<std::int8_t*>(ws);
-    ws += round_to_line(g.staged_input_elements());
+    ws += detail::round_to_line(g.staged_input_elements());
     auto* staged_out = reinterpret_cast<Out*>(ws);
-    ws += round_to_line(g.staged_output_elements() * 4);
+    ws += detail::round_to_line(g.staged_output_elements() * 4);
     auto* codes = reinterpret_cast<std::int8_t*>(ws);
-    ws += round_to_line(g.transformed_input_elements());
+    ws += detail::round_to_line(g.transformed_input_elements());
     auto* products = reinterpret_cast<float*>(ws);
 
     const std::int64_t Cp = g.in_channels_padded, Op = g.out_channels_padded;
@@ -448,12 +440,6 @@ class QuantizedConv2d {
             }
           });
         });
-  }
-
-  static std::byte* align(std::byte* p) {
-    const auto address = reinterpret_cast<std::uintptr_t>(p);
-    const std::uintptr_t mask = AlignedBuffer<std::byte>::alignment - 1;
-    return reinterpret_cast<std::byte*>((address + mask) & ~mask);
   }
 
   Conv2dShape shape_;
