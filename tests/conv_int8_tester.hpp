@@ -48,17 +48,16 @@ class ConvInt8Tester : public ConvCase<ConvInt8Tester> {
   ConvInt8Tester& fill(Int8Fill f) { fill_ = f; return *this; }
   /// uint8 input with this zero point (test<..., std::uint8_t>() only).
   ConvInt8Tester& zero_point(std::int32_t z) { zero_point_ = z; return *this; }
-  /// Also check the requantized int8 and uint8 outputs, with per-channel
-  /// scales (or one scale if `per_channel` is false).
-  ConvInt8Tester& requantize(bool per_channel) {
-    requantize_ = true;
-    per_channel_scales_ = per_channel;
-    return *this;
-  }
+  /// Requantization scales per output channel (default) or one for all
+  /// (see test's Requantize).
+  ConvInt8Tester& per_channel_scales(bool on) { per_channel_scales_ = on; return *this; }
 
   /// In: std::int8_t, or std::uint8_t (with the zero point; fills map
-  /// +127 / -128 to 255 / 0).
-  template <class Algorithm, class Target = simd::Native, class In = std::int8_t>
+  /// +127 / -128 to 255 / 0). Requantize: also check the requantized int8
+  /// and uint8 outputs (a compile-time choice: it instantiates two more
+  /// output stages).
+  template <class Algorithm, class Target = simd::Native, class In = std::int8_t,
+            bool Requantize = false>
   void test() const {
     using Conv = Conv2d<In, Algorithm, Target>;
     constexpr bool kUnsigned = std::is_same_v<In, std::uint8_t>;
@@ -121,7 +120,7 @@ class ConvInt8Tester : public ConvCase<ConvInt8Tester> {
       conv.run(x, y2, RunOptions{.threads = threads_});
       EXPECT_EQ(y, y2) << threads_ << " threads differ from 1 thread";
     }
-    if (requantize_) {
+    if constexpr (Requantize) {
       check_requantized<std::int8_t>(conv, x, ref, s, rng);
       check_requantized<std::uint8_t>(conv, x, ref, s, rng);
     }
@@ -164,7 +163,6 @@ class ConvInt8Tester : public ConvCase<ConvInt8Tester> {
 
   Int8Fill fill_ = Int8Fill::random;
   std::int32_t zero_point_ = 128;
-  bool requantize_ = false;
   bool per_channel_scales_ = true;
 };
 
@@ -203,21 +201,29 @@ void sweep_int8(bool quick = false) {
             .relu(relu).bias(!relu).template test<Algorithm, Target>();
   ConvInt8Tester().batch(3).channels(17, 33).size(29, 28).pad(R / 2).threads(2)
       .template test<Algorithm, Target>();
-  // Requantized int8 / uint8 outputs, per-channel and per-tensor scales.
-  for (const Layout out : {Layout::NCHW, Layout::NHWC})
-    ConvInt8Tester().batch(2).channels(6, 21).size(9, 10).pad(R / 2).layouts(Layout::NHWC, out)
-        .requantize(out == Layout::NCHW).template test<Algorithm, Target>();
-  // uint8 input with zero points at both ends and the middle; borders pad
-  // with the zero point (real zero).
-  for (const std::int32_t zp : {0, 128, 255})
-    ConvInt8Tester().batch(2).channels(7, 9).size(11, 13).pad(R / 2).zero_point(zp).requantize(true)
-        .template test<Algorithm, Target, std::uint8_t>();
   // Extremes, with more input channels than one int32 sum may hold.
   using Op = Conv2d<std::int8_t, Algorithm, Target>;
   const std::int64_t wide = std::min<std::int64_t>(2 * Op::channels_per_int32_sum + 3, 2048);
   for (const Int8Fill f : {Int8Fill::max, Int8Fill::min, Int8Fill::alternating, Int8Fill::random})
     ConvInt8Tester().channels(wide, 3).size(R + 4, R + 5).pad(R / 2).bias(false).fill(f)
         .template test<Algorithm, Target>();
+}
+
+/// The cases about the input type and the output stage, which do not depend
+/// on the SIMD target (run them on the native one): requantized outputs,
+/// uint8 input with zero points, uint8 extremes beyond one int32 chunk.
+template <class Algorithm, class Target = simd::Native>
+void sweep_int8_input_output() {
+  constexpr int R = Conv2d<std::int8_t, Algorithm, Target>::R;
+  // Requantized int8 / uint8 outputs, per-channel and per-tensor scales.
+  for (const Layout out : {Layout::NCHW, Layout::NHWC})
+    ConvInt8Tester().batch(2).channels(6, 21).size(9, 10).pad(R / 2).layouts(Layout::NHWC, out)
+        .per_channel_scales(out == Layout::NCHW).template test<Algorithm, Target, std::int8_t, true>();
+  // uint8 input with zero points at both ends and the middle; borders pad
+  // with the zero point (real zero).
+  for (const std::int32_t zp : {0, 128, 255})
+    ConvInt8Tester().batch(2).channels(7, 9).size(11, 13).pad(R / 2).zero_point(zp)
+        .template test<Algorithm, Target, std::uint8_t, true>();
   // uint8 extremes (0 and 255 against -128 weights, zero points 0 and 255)
   // beyond one int32 chunk of the uint8 path.
   using OpU8 = Conv2d<std::uint8_t, Algorithm, Target>;

@@ -249,7 +249,7 @@ class ConvQuantTester : public ConvCase<ConvQuantTester> {
 template <class Algorithm, class Target = simd::Native>
 void sweep_quantized(bool quick = false) {
   constexpr int R = QuantizedConv2d<Algorithm, Target>::R;
-  const std::int64_t sizes[] = {1, 2, 5, 7, 13, 29};
+  const std::int64_t sizes[] = {1, 2, 7, 13, 29};
   for (const std::int64_t h : sizes)
     for (const std::int64_t w : sizes) {
       if (quick && h != w) continue;
