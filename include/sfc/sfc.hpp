@@ -7,6 +7,8 @@
 //   sfc/transforms/  generators: SFC<N, M, R>, Winograd<M, R>, 2D forms, proofs
 //   sfc/core/        shapes, layouts, errors shared by the operators
 //   sfc/reference/   always-correct direct convolution and tile-by-tile evaluator
+//   sfc/kernels/     SIMD targets and micro-kernels, generated tile transforms
+//   sfc/layers/      operators: fp32, exact int8/uint8, frequency-wise quantized
 
 #include "sfc/version.hpp"
 
@@ -30,6 +32,7 @@
 #include "sfc/core/parallel.hpp"
 
 #include "sfc/kernels/gemm_f32.hpp"
+#include "sfc/kernels/gemm_q8.hpp"
 #include "sfc/kernels/gemm_s16.hpp"
 #include "sfc/kernels/int_ops.hpp"
 #include "sfc/kernels/simd.hpp"
@@ -37,6 +40,8 @@
 
 #include "sfc/layers/conv2d.hpp"
 #include "sfc/layers/conv2d_int8.hpp"
+#include "sfc/layers/conv2d_quantized.hpp"
+#include "sfc/layers/requantize.hpp"
 #include "sfc/layers/tiling.hpp"
 
 #include "sfc/reference/direct_conv.hpp"
