@@ -3,7 +3,8 @@
 #   1. build/release        Release, -march=native, -Werror          (all tests)
 #   2. build/portable-asan  Debug, portable (no -march), ASan+UBSan,
 #                           -Werror                    (all but label packaging;
-#                           benchmarks are built in pass 1 only)
+#                           benchmarks are built in pass 1 only; tile
+#                           transforms run as loops, see SFC_UNROLL_TRANSFORMS)
 # Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

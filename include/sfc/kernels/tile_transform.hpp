@@ -20,10 +20,20 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
+#include <utility>
 
 #include "sfc/algebra/rational.hpp"
 #include "sfc/kernels/static_for.hpp"
 #include "sfc/transforms/form2d.hpp"
+
+#ifndef SFC_UNROLL_TRANSFORMS
+#ifdef __OPTIMIZE__
+#define SFC_UNROLL_TRANSFORMS 1
+#else
+#define SFC_UNROLL_TRANSFORMS 0
+#endif
+#endif
 
 namespace sfc::kernels {
 
@@ -186,7 +196,42 @@ struct F32Ops {
 
 namespace detail {
 
-/// Row r of `Map` times Scale applied to values load(col): sum_k Scale *
+// The rows are unrolled with fold expressions over always-inline function
+// templates rather than with static_for and lambdas: a lambda per row and
+// per term becomes a separate function wherever the compiler does not inline
+// (debug and sanitizer builds), which multiplied code size and compile time.
+
+/// acc + Scale * coef_I * load(col_I), for entry I of `Map`.
+template <class Ops, const auto& Map, int I, std::int64_t Scale, class Load>
+inline __attribute__((always_inline)) typename Ops::vec sparse_term(typename Ops::vec acc, Load& load) {
+  constexpr double c = Map.value[I] * static_cast<double>(Scale);
+  if constexpr (c == 1.0) {
+    return Ops::add(acc, load(Map.col[I]));
+  } else if constexpr (c == -1.0) {
+    return Ops::sub(acc, load(Map.col[I]));
+  } else {
+    return Ops::scale_add(c, load(Map.col[I]), acc);
+  }
+}
+
+/// Entries B, B+1+J... of `Map` (one row): the first starts the sum.
+template <class Ops, const auto& Map, int B, std::int64_t Scale, class Load, int... J>
+inline __attribute__((always_inline)) typename Ops::vec sparse_terms(Load& load,
+                                                                    std::integer_sequence<int, J...>) {
+  constexpr double c0 = Map.value[B] * static_cast<double>(Scale);
+  typename Ops::vec acc;
+  if constexpr (c0 == 1.0) {
+    acc = load(Map.col[B]);
+  } else if constexpr (c0 == -1.0) {
+    acc = Ops::neg(load(Map.col[B]));
+  } else {
+    acc = Ops::scale(c0, load(Map.col[B]));
+  }
+  ((acc = sparse_term<Ops, Map, B + 1 + J, Scale>(acc, load)), ...);
+  return acc;
+}
+
+/// Row `Row` of `Map` times Scale applied to values load(col): sum_k Scale *
 /// coef_k * load(col_k), unrolled with constant coefficients.
 template <class Ops, const auto& Map, int Row, std::int64_t Scale, class Load>
 inline __attribute__((always_inline)) typename Ops::vec sparse_row(Load& load) {
@@ -195,36 +240,53 @@ inline __attribute__((always_inline)) typename Ops::vec sparse_row(Load& load) {
   if constexpr (b == e) {
     return Ops::zero();
   } else {
-    constexpr double c0 = Map.value[b] * static_cast<double>(Scale);
-    typename Ops::vec acc;
-    if constexpr (c0 == 1.0) {
-      acc = load(Map.col[b]);
-    } else if constexpr (c0 == -1.0) {
-      acc = Ops::neg(load(Map.col[b]));
-    } else {
-      acc = Ops::scale(c0, load(Map.col[b]));
-    }
-    static_for<e - b - 1>([&](auto k) {
-      constexpr int i = b + 1 + decltype(k)::value;
-      constexpr double c = Map.value[i] * static_cast<double>(Scale);
-      if constexpr (c == 1.0) {
-        acc = Ops::add(acc, load(Map.col[i]));
-      } else if constexpr (c == -1.0) {
-        acc = Ops::sub(acc, load(Map.col[i]));
-      } else {
-        acc = Ops::scale_add(c, load(Map.col[i]), acc);
-      }
-    });
-    return acc;
+    return sparse_terms<Ops, Map, b, Scale>(load, std::make_integer_sequence<int, e - b - 1>{});
   }
 }
 
-/// Every row of `Map` (times Scale): store(r, row r).
+template <class Ops, const auto& Map, std::int64_t Scale, class Load, class Store, int... R>
+inline __attribute__((always_inline)) void sparse_rows(Load& load, Store& store,
+                                                      std::integer_sequence<int, R...>) {
+  (store(R, sparse_row<Ops, Map, R, Scale>(load)), ...);
+}
+
+/// The same rows as a loop over the table, for unoptimized builds: fully
+/// unrolled transforms are tens of thousands of instructions per tile at -O0
+/// (more under sanitizers) and dominated the compile time of debug builds.
+/// Same operations in the same order, so the same results.
+template <class Ops, const auto& Map, std::int64_t Scale, class Load, class Store>
+void sparse_rows_loop(Load& load, Store& store) {
+  using V = typename Ops::vec;
+  for (int r = 0; r < std::remove_cvref_t<decltype(Map)>::rows; ++r) {
+    const int b = Map.begin[static_cast<std::size_t>(r)];
+    const int e = Map.begin[static_cast<std::size_t>(r) + 1];
+    if (b == e) {
+      store(r, Ops::zero());
+      continue;
+    }
+    const auto term = [&](int i) { return Map.value[static_cast<std::size_t>(i)] * static_cast<double>(Scale); };
+    const auto at = [&](int i) { return load(Map.col[static_cast<std::size_t>(i)]); };
+    const double c0 = term(b);
+    V acc = c0 == 1.0 ? at(b) : c0 == -1.0 ? Ops::neg(at(b)) : Ops::scale(c0, at(b));
+    for (int i = b + 1; i < e; ++i) {
+      const double c = term(i);
+      acc = c == 1.0 ? Ops::add(acc, at(i)) : c == -1.0 ? Ops::sub(acc, at(i)) : Ops::scale_add(c, at(i), acc);
+    }
+    store(r, acc);
+  }
+}
+
+/// Every row of `Map` (times Scale): store(r, row r). Unrolled with constant
+/// coefficients when optimizing (define SFC_UNROLL_TRANSFORMS=1 to force it,
+/// =0 to never unroll).
 template <class Ops, const auto& Map, std::int64_t Scale = 1, class Load, class Store>
 inline __attribute__((always_inline)) void sparse_apply(Load&& load, Store&& store) {
-  static_for<std::remove_cvref_t<decltype(Map)>::rows>([&](auto r) {
-    store(decltype(r)::value, sparse_row<Ops, Map, decltype(r)::value, Scale>(load));
-  });
+#if SFC_UNROLL_TRANSFORMS
+  sparse_rows<Ops, Map, Scale>(load, store,
+                               std::make_integer_sequence<int, std::remove_cvref_t<decltype(Map)>::rows>{});
+#else
+  sparse_rows_loop<Ops, Map, Scale>(load, store);
+#endif
 }
 
 /// Smallest positive integer d with d * coef integral for every coefficient.
