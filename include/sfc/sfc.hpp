@@ -46,3 +46,6 @@
 
 #include "sfc/reference/direct_conv.hpp"
 #include "sfc/reference/tile_evaluator.hpp"
+#include "sfc/quantization/calibration.hpp"
+#include "sfc/quantization/finetune.hpp"
+#include "sfc/quantization/metrics.hpp"

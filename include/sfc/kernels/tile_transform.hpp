@@ -196,42 +196,7 @@ struct F32Ops {
 
 namespace detail {
 
-// The rows are unrolled with fold expressions over always-inline function
-// templates rather than with static_for and lambdas: a lambda per row and
-// per term becomes a separate function wherever the compiler does not inline
-// (debug and sanitizer builds), which multiplied code size and compile time.
-
-/// acc + Scale * coef_I * load(col_I), for entry I of `Map`.
-template <class Ops, const auto& Map, int I, std::int64_t Scale, class Load>
-inline __attribute__((always_inline)) typename Ops::vec sparse_term(typename Ops::vec acc, Load& load) {
-  constexpr double c = Map.value[I] * static_cast<double>(Scale);
-  if constexpr (c == 1.0) {
-    return Ops::add(acc, load(Map.col[I]));
-  } else if constexpr (c == -1.0) {
-    return Ops::sub(acc, load(Map.col[I]));
-  } else {
-    return Ops::scale_add(c, load(Map.col[I]), acc);
-  }
-}
-
-/// Entries B, B+1+J... of `Map` (one row): the first starts the sum.
-template <class Ops, const auto& Map, int B, std::int64_t Scale, class Load, int... J>
-inline __attribute__((always_inline)) typename Ops::vec sparse_terms(Load& load,
-                                                                    std::integer_sequence<int, J...>) {
-  constexpr double c0 = Map.value[B] * static_cast<double>(Scale);
-  typename Ops::vec acc;
-  if constexpr (c0 == 1.0) {
-    acc = load(Map.col[B]);
-  } else if constexpr (c0 == -1.0) {
-    acc = Ops::neg(load(Map.col[B]));
-  } else {
-    acc = Ops::scale(c0, load(Map.col[B]));
-  }
-  ((acc = sparse_term<Ops, Map, B + 1 + J, Scale>(acc, load)), ...);
-  return acc;
-}
-
-/// Row `Row` of `Map` times Scale applied to values load(col): sum_k Scale *
+/// Row r of `Map` times Scale applied to values load(col): sum_k Scale *
 /// coef_k * load(col_k), unrolled with constant coefficients.
 template <class Ops, const auto& Map, int Row, std::int64_t Scale, class Load>
 inline __attribute__((always_inline)) typename Ops::vec sparse_row(Load& load) {
@@ -240,14 +205,28 @@ inline __attribute__((always_inline)) typename Ops::vec sparse_row(Load& load) {
   if constexpr (b == e) {
     return Ops::zero();
   } else {
-    return sparse_terms<Ops, Map, b, Scale>(load, std::make_integer_sequence<int, e - b - 1>{});
+    constexpr double c0 = Map.value[b] * static_cast<double>(Scale);
+    typename Ops::vec acc;
+    if constexpr (c0 == 1.0) {
+      acc = load(Map.col[b]);
+    } else if constexpr (c0 == -1.0) {
+      acc = Ops::neg(load(Map.col[b]));
+    } else {
+      acc = Ops::scale(c0, load(Map.col[b]));
+    }
+    static_for<e - b - 1>([&](auto k) {
+      constexpr int i = b + 1 + decltype(k)::value;
+      constexpr double c = Map.value[i] * static_cast<double>(Scale);
+      if constexpr (c == 1.0) {
+        acc = Ops::add(acc, load(Map.col[i]));
+      } else if constexpr (c == -1.0) {
+        acc = Ops::sub(acc, load(Map.col[i]));
+      } else {
+        acc = Ops::scale_add(c, load(Map.col[i]), acc);
+      }
+    });
+    return acc;
   }
-}
-
-template <class Ops, const auto& Map, std::int64_t Scale, class Load, class Store, int... R>
-inline __attribute__((always_inline)) void sparse_rows(Load& load, Store& store,
-                                                      std::integer_sequence<int, R...>) {
-  (store(R, sparse_row<Ops, Map, R, Scale>(load)), ...);
 }
 
 /// The same rows as a loop over the table, for unoptimized builds: fully
@@ -282,8 +261,9 @@ void sparse_rows_loop(Load& load, Store& store) {
 template <class Ops, const auto& Map, std::int64_t Scale = 1, class Load, class Store>
 inline __attribute__((always_inline)) void sparse_apply(Load&& load, Store&& store) {
 #if SFC_UNROLL_TRANSFORMS
-  sparse_rows<Ops, Map, Scale>(load, store,
-                               std::make_integer_sequence<int, std::remove_cvref_t<decltype(Map)>::rows>{});
+  static_for<std::remove_cvref_t<decltype(Map)>::rows>([&](auto r) {
+    store(decltype(r)::value, sparse_row<Ops, Map, decltype(r)::value, Scale>(load));
+  });
 #else
   sparse_rows_loop<Ops, Map, Scale>(load, store);
 #endif
