@@ -46,6 +46,8 @@
 
 #include "sfc/reference/direct_conv.hpp"
 #include "sfc/reference/tile_evaluator.hpp"
+#include "sfc/reference/tile_evaluator_generic.hpp"
 #include "sfc/quantization/calibration.hpp"
 #include "sfc/quantization/finetune.hpp"
+#include "sfc/quantization/half.hpp"
 #include "sfc/quantization/metrics.hpp"
