@@ -1,0 +1,423 @@
+// 02_fmnist: a real network through the convolution backends.
+//
+// fmnist_res3x3 is a small residual CNN trained on Fashion-MNIST (seven 3x3
+// convolutions, two residual additions, two max-pools, global average pool,
+// one fully connected layer; examples/data/FORMAT.md describes the files).
+// This program loads it (examples/model/model.hpp), reads the Fashion-MNIST
+// test images (examples/model/idx.hpp) and classifies them once per
+// *variant*: a way of computing the convolutions, picked from a registry.
+// Float variants: direct convolution, and the library's operator
+// sfc::Conv2d<float, Alg> with each 3x3 algorithm (SFC-6(7x7,3x3),
+// SFC-6(6x6,3x3), SFC-4(4x4,3x3), and Winograd F(2x2,3x3) / F(4x4,3x3) for
+// comparison). int8 variants (examples/model/quantized.hpp), calibrated on
+// the model's calibration images of the training set: direct-i8 (standard
+// post-training quantization: per-tensor activations, per-channel weights)
+// and, for each 3x3 algorithm and 8, 6 and 4 transform bits,
+// sfc::QuantizedConv2d with frequency-wise scales ("<alg>-i<bits>") and
+// with power-of-two scales fine-tuned on each layer's output
+// ("<alg>-i<bits>-ft"). 5x5 and 7x7 layers run through SFC-6(6x6,5x5) and
+// SFC-6(4x4,7x7).
+//
+// It prints a table (variant, bits, top-1, images, time) and one JSON line
+// per variant, and checks every float variant against the reference file
+// beside the model: the logits of test images 0..99 within 1e-3 (max
+// absolute difference) and, when all 10,000 test images are classified,
+// exactly the reference accuracy (9351/10000 for this model). It exits with
+// 1 when a check fails, 2 on bad usage.
+//
+// Usage: 02_fmnist [--model MANIFEST] [--data DIR] [--images N]
+//                  [--variants NAME,NAME,...|all] [--threads N] [--batch N] [--list]
+//
+// --threads caps the OpenMP threads of each convolution (0, the default, is
+// OpenMP's default: all cores). Results do not depend on it. The layers of
+// this model are small, so on a busy machine one thread can be faster than
+// more threads than there are free cores.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/backends.hpp"
+#include "model/evaluate.hpp"
+#include "model/idx.hpp"
+#include "model/model.hpp"
+#include "model/network.hpp"
+#include "model/quantized.hpp"
+#include "model/reference.hpp"
+
+#ifndef SFC_EXAMPLES_DATA_DIR
+#define SFC_EXAMPLES_DATA_DIR "examples/data"
+#endif
+
+namespace {
+
+namespace ex = sfc::examples;
+
+/// Largest accepted |logit - reference logit| for a float variant.
+constexpr double kLogitTolerance = 1e-3;
+
+/// What a variant may use to build its network.
+struct VariantContext {
+  std::shared_ptr<const ex::Model> model;
+  std::filesystem::path data_dir;  ///< the IDX files (training images for calibration)
+  int threads = 0;                 ///< 0 = OpenMP's default
+  /// The int8 calibration (computed on first use, then shared).
+  std::function<const ex::Calibration&()> calibration;
+};
+
+/// The calibration images: the training images listed in
+/// `<model>_calib_indices.txt` beside the manifest, or the first 128.
+std::vector<float> calibration_images(const std::filesystem::path& manifest, const std::filesystem::path& data,
+                                      int& count) {
+  const ex::LabeledImages train = ex::load_fashion_mnist(data, ex::Split::train);
+  std::filesystem::path list = manifest;
+  list.replace_filename(manifest.stem().string() + "_calib_indices.txt");
+  std::vector<std::int64_t> indices;
+  if (std::FILE* f = std::fopen(list.string().c_str(), "r")) {
+    long long i = 0;
+    while (std::fscanf(f, "%lld", &i) == 1) indices.push_back(i);
+    std::fclose(f);
+  } else {
+    for (std::int64_t i = 0; i < 128; ++i) indices.push_back(i);
+  }
+  const std::int64_t size = train.images.image_size();
+  std::vector<float> x(indices.size() * static_cast<std::size_t>(size));
+  for (std::size_t k = 0; k < indices.size(); ++k) {
+    if (indices[k] < 0 || indices[k] >= train.images.count) {
+      throw std::invalid_argument(list.string() + ": index " + std::to_string(indices[k]) + " is not a training image");
+    }
+    ex::normalize_images(train.images, indices[k], 1,
+                         std::span(x).subspan(k * static_cast<std::size_t>(size), static_cast<std::size_t>(size)));
+  }
+  count = static_cast<int>(indices.size());
+  return x;
+}
+
+/// Frequency-wise int8 with 3x3 algorithm Alg3 (5x5 and 7x7 layers use
+/// SFC-6(6x6, 5x5) and SFC-6(4x4, 7x7)).
+template <class Alg3>
+ex::Network quantized_network(const VariantContext& c, int bits, bool finetune) {
+  return ex::Network(c.model, ex::quantized_backend<Alg3, sfc::SFC<6, 6, 5>, sfc::SFC<6, 4, 7>>(
+                                  c.calibration(), {.bits = bits, .finetune = finetune, .threads = c.threads}));
+}
+
+/// One way of running the model.
+struct Variant {
+  std::string name;              ///< "<method>-<type>", e.g. "sfc6_7_3-f32"
+  int bits = 32;                 ///< width of the convolution arithmetic
+  bool reproduces_float = true;  ///< held to the float reference (logits and accuracy)
+  std::string description;
+  std::function<ex::Network(const VariantContext&)> build;
+};
+
+/// The registry: every variant this program knows, in the order listed.
+std::vector<Variant> variant_registry() {
+  std::vector<Variant> v;
+  v.push_back({"direct-f32", 32, true, "direct convolution, float accumulation",
+               [](const VariantContext& c) {
+                 return ex::Network(c.model, ex::direct_float_backend(c.threads));
+               }});
+  for (const ex::Float3x3 alg : ex::kFloat3x3Algorithms) {
+    v.push_back({ex::to_string(alg) + "-f32", 32, true,
+                 "sfc::Conv2d<float>: 3x3 " + ex::to_string(alg) + ", 5x5 sfc6_6_5, 7x7 sfc6_4_7",
+                 [alg](const VariantContext& c) {
+                   return ex::Network(c.model, ex::sfc_float_backend(alg, c.threads));
+                 }});
+  }
+  v.push_back({"direct-i8", 8, false,
+               "int8 per-tensor activations, per-channel weights (exact int32 sums)",
+               [](const VariantContext& c) {
+                 return ex::Network(c.model,
+                                    ex::direct_int8_backend<sfc::SFC<6, 7, 3>, sfc::SFC<6, 6, 5>, sfc::SFC<6, 4, 7>>(
+                                        c.calibration(), c.threads));
+               }});
+  for (const int bits : {8, 6, 4}) {
+    for (const ex::Float3x3 alg : ex::kFloat3x3Algorithms) {
+      for (const bool ft : {false, true}) {
+        const std::string name = ex::to_string(alg) + "-i" + std::to_string(bits) + (ft ? "-ft" : "");
+        v.push_back({name, bits, false,
+                     "int8 input, " + std::to_string(bits) + "-bit transform domain, frequency-wise " +
+                         (ft ? "power-of-two scales fine-tuned" : "max-abs scales"),
+                     [alg, bits, ft](const VariantContext& c) {
+                       return ex::visit_float3x3(alg, [&](auto tag) {
+                         return quantized_network<typename decltype(tag)::type>(c, bits, ft);
+                       });
+                     }});
+      }
+    }
+  }
+  return v;
+}
+
+struct Options {
+  std::filesystem::path model = std::filesystem::path(SFC_EXAMPLES_DATA_DIR) / "fmnist_res3x3.txt";
+  std::filesystem::path data = ex::kFashionMnistDir;
+  std::int64_t images = 10000;
+  std::vector<std::string> variants;  // empty = all
+  int threads = 0;
+  int batch = 64;
+  bool list = false;
+};
+
+[[noreturn]] void usage(const std::string& problem) {
+  if (!problem.empty()) std::fprintf(stderr, "02_fmnist: %s\n", problem.c_str());
+  std::fprintf(stderr,
+               "usage: 02_fmnist [--model MANIFEST] [--data DIR] [--images N]\n"
+               "                 [--variants NAME,NAME,...|all] [--threads N] [--batch N] "
+               "[--list]\n");
+  std::exit(2);
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const std::size_t comma = std::min(s.find(',', start), s.size());
+    if (comma > start) parts.push_back(s.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return parts;
+}
+
+Options parse_options(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(a + " needs a value");
+      return argv[++i];
+    };
+    const auto number = [&](long long lo, long long hi) {
+      const std::string v = value();
+      char* end = nullptr;
+      const long long n = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < lo || n > hi) {
+        usage(a + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+              "], got '" + v + "'");
+      }
+      return n;
+    };
+    if (a == "--model") {
+      o.model = value();
+    } else if (a == "--data") {
+      o.data = value();
+    } else if (a == "--images") {
+      o.images = number(1, 1'000'000'000);
+    } else if (a == "--variants") {
+      const std::string v = value();
+      o.variants = v == "all" ? std::vector<std::string>{} : split_commas(v);
+      if (v != "all" && o.variants.empty()) usage("--variants needs at least one name");
+    } else if (a == "--threads") {
+      o.threads = static_cast<int>(number(0, 4096));
+    } else if (a == "--batch") {
+      o.batch = static_cast<int>(number(1, 65536));
+    } else if (a == "--list") {
+      o.list = true;
+    } else {
+      usage("unknown argument '" + a + "'");
+    }
+  }
+  return o;
+}
+
+struct Row {
+  const Variant* variant = nullptr;
+  ex::Evaluation eval;
+  std::optional<double> max_diff;  // against the reference logits
+  std::int64_t compared = 0;       // images compared with the reference
+  std::int64_t same_class = 0;     // of those, argmax equal to the reference's
+  std::string backends;            // per-layer backend names, condensed
+};
+
+/// "sfc6_7_3 x7" or "sfc6_7_3 x6, direct x1": the backends in layer order.
+std::string describe_backends(const ex::Network& net) {
+  std::vector<std::pair<std::string, int>> counts;
+  for (std::size_t i = 0; i < net.conv_layers().size(); ++i) {
+    const std::string name = net.backend(i).name();
+    if (!counts.empty() && counts.back().first == name) {
+      ++counts.back().second;
+    } else {
+      counts.emplace_back(name, 1);
+    }
+  }
+  std::string s;
+  for (const auto& [name, n] : counts)
+    s += (s.empty() ? "" : ", ") + name + " x" + std::to_string(n);
+  return s;
+}
+
+int run(const Options& o) {
+  const std::vector<Variant> registry = variant_registry();
+  if (o.list) {
+    for (const Variant& v : registry)
+      std::printf("%-16s %2d bits  %s\n", v.name.c_str(), v.bits, v.description.c_str());
+    return 0;
+  }
+  std::vector<const Variant*> chosen;
+  if (o.variants.empty()) {
+    for (const Variant& v : registry) chosen.push_back(&v);
+  } else {
+    for (const std::string& name : o.variants) {
+      const auto it = std::find_if(registry.begin(), registry.end(),
+                                   [&](const Variant& v) { return v.name == name; });
+      if (it == registry.end()) usage("unknown variant '" + name + "' (--list shows them)");
+      chosen.push_back(&*it);
+    }
+  }
+
+  const auto model = std::make_shared<const ex::Model>(ex::load_model(o.model));
+  const ex::LabeledImages test = ex::load_fashion_mnist(o.data, ex::Split::test);
+  ex::check_data_fits(*model, test);
+  if (o.images > test.images.count) {
+    usage("--images " + std::to_string(o.images) + " but the test set has " +
+          std::to_string(test.images.count));
+  }
+  std::optional<ex::ReferenceLogits> ref;
+  const std::filesystem::path ref_path = ex::default_reference_path(o.model);
+  if (std::filesystem::exists(ref_path)) {
+    ref = ex::load_reference(ref_path, model->classes);
+    for (std::size_t i = 0; i < ref->rows() && i < test.labels.size(); ++i) {
+      if (ref->labels[i] != test.labels[i]) {
+        std::printf(
+            "FAILED: test image %zu has label %d in '%s' but %d in the reference file; "
+            "is this the right data set?\n",
+            i, int{test.labels[i]}, o.data.string().c_str(), ref->labels[i]);
+        return 1;
+      }
+    }
+  }
+
+  std::printf("model %s (%s): %zu ops, %zu convolutions, %lld parameters, %.1f M MACs per image\n",
+              model->name.c_str(), o.model.string().c_str(), model->ops.size(),
+              static_cast<std::size_t>(
+                  std::count_if(model->ops.begin(), model->ops.end(),
+                                [](const ex::Op& op) { return op.kind == ex::OpKind::conv; })),
+              static_cast<long long>(model->parameters()), model->macs_per_image() / 1e6);
+  std::printf("data: %lld of %lld test images from %s, batches of %d, threads %d (0 = all)\n",
+              static_cast<long long>(o.images), static_cast<long long>(test.images.count),
+              o.data.string().c_str(), o.batch, o.threads);
+  if (ref) {
+    std::printf("reference: %s (logits of %zu images", ref_path.string().c_str(), ref->rows());
+    if (ref->accuracy) {
+      std::printf(", accuracy %lld/%lld", static_cast<long long>(ref->accuracy->correct),
+                  static_cast<long long>(ref->accuracy->total));
+    }
+    std::printf(")\n");
+  } else {
+    std::printf("reference: none (%s not found); nothing to check against\n",
+                ref_path.string().c_str());
+  }
+
+  std::optional<ex::Calibration> calibration;
+  const VariantContext context{model, o.data, o.threads, [&]() -> const ex::Calibration& {
+                                 if (!calibration) {
+                                   int count = 0;
+                                   const std::vector<float> x = calibration_images(o.model, o.data, count);
+                                   calibration = ex::calibrate(model, x, count, o.threads);
+                                 }
+                                 return *calibration;
+                               }};
+  std::vector<Row> rows;
+  bool failed = false;
+  for (const Variant* v : chosen) {
+    ex::Network net = v->build(context);
+    Row row;
+    row.variant = v;
+    row.backends = describe_backends(net);
+    row.eval = ex::evaluate(net, test, o.images, o.batch);
+    if (ref) {
+      row.compared = std::min<std::int64_t>(o.images, static_cast<std::int64_t>(ref->rows()));
+      row.max_diff = ex::max_abs_diff(row.eval, *ref);
+      for (std::int64_t i = 0; i < row.compared; ++i)
+        if (ex::argmax(row.eval.row(i)) == ref->predicted[static_cast<std::size_t>(i)])
+          ++row.same_class;
+    }
+    std::printf("  %-14s  %s\n", v->name.c_str(), row.backends.c_str());
+    if (v->reproduces_float && ref) {
+      if (!(*row.max_diff <= kLogitTolerance)) {
+        std::printf(
+            "FAILED: %s: logits of images 0..%lld differ from the reference by up to %.3g "
+            "(tolerance %.0e)\n",
+            v->name.c_str(), static_cast<long long>(row.compared - 1), *row.max_diff,
+            kLogitTolerance);
+        failed = true;
+      }
+      if (ref->accuracy && o.images == ref->accuracy->total &&
+          row.eval.correct != ref->accuracy->correct) {
+        std::printf("FAILED: %s: %lld/%lld correct, the reference has %lld/%lld\n", v->name.c_str(),
+                    static_cast<long long>(row.eval.correct),
+                    static_cast<long long>(row.eval.images),
+                    static_cast<long long>(ref->accuracy->correct),
+                    static_cast<long long>(ref->accuracy->total));
+        failed = true;
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+
+  std::printf("\n%-16s %4s %8s %13s %15s %9s %9s\n", "variant", "bits", "top-1", "correct",
+              "ref max|diff|", "time s", "images/s");
+  for (const Row& r : rows) {
+    char diff[32] = "-";
+    if (r.max_diff) std::snprintf(diff, sizeof diff, "%.2e", *r.max_diff);
+    const std::string correct =
+        std::to_string(r.eval.correct) + "/" + std::to_string(r.eval.images);
+    std::printf("%-16s %4d %7.2f%% %13s %15s %9.2f %9.0f\n", r.variant->name.c_str(),
+                r.variant->bits, 100.0 * r.eval.top1(), correct.c_str(), diff, r.eval.seconds,
+                static_cast<double>(r.eval.images) / std::max(r.eval.seconds, 1e-9));
+  }
+  if (ref) {
+    std::printf("ref max|diff|: largest |logit - reference logit| over test images 0..%lld.\n",
+                static_cast<long long>(
+                    std::min<std::int64_t>(o.images, static_cast<std::int64_t>(ref->rows())) - 1));
+    if (ref->accuracy && o.images != ref->accuracy->total) {
+      std::printf("(the accuracy is checked against the reference only on all %lld test images)\n",
+                  static_cast<long long>(ref->accuracy->total));
+    }
+  }
+  std::printf("\n");
+  for (const Row& r : rows) {
+    std::printf(
+        "{\"variant\": \"%s\", \"bits\": %d, \"top1\": %.4f, \"images\": %lld, "
+        "\"correct\": %lld, \"seconds\": %.3f",
+        r.variant->name.c_str(), r.variant->bits, r.eval.top1(),
+        static_cast<long long>(r.eval.images), static_cast<long long>(r.eval.correct),
+        r.eval.seconds);
+    if (r.max_diff) {
+      if (std::isfinite(*r.max_diff)) {
+        std::printf(", \"ref_max_abs_diff\": %.3e", *r.max_diff);
+      } else {
+        std::printf(", \"ref_max_abs_diff\": null");
+      }
+    }
+    std::printf("}\n");
+  }
+  if (failed) {
+    std::printf("FAILED: a check did not hold\n");
+    return 1;
+  }
+  std::printf("all checks passed\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = parse_options(argc, argv);
+  try {
+    return run(options);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "02_fmnist: %s\n", e.what());
+    return 1;
+  }
+}
