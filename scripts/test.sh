@@ -3,8 +3,9 @@
 #   1. build/release        Release, -march=native, -Werror          (all tests)
 #   2. build/portable-asan  Debug, portable (no -march), ASan+UBSan,
 #                           -Werror                    (all but label packaging;
-#                           benchmarks are built in pass 1 only; tile
-#                           transforms run as loops, see SFC_UNROLL_TRANSFORMS)
+#                           benchmarks and examples are built and run in
+#                           pass 1 only; tile transforms run as loops, see
+#                           SFC_UNROLL_TRANSFORMS)
 # Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -26,7 +27,7 @@ export ASAN_OPTIONS=halt_on_error=1:print_stacktrace=1:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 cmake -S . -B build/portable-asan -G Ninja \
   -DCMAKE_BUILD_TYPE=Debug -DSFC_NATIVE=OFF -DSFC_WERROR=ON -DSFC_SANITIZE=ON \
-  -DSFC_BUILD_BENCHMARKS=OFF
+  -DSFC_BUILD_BENCHMARKS=OFF -DSFC_BUILD_EXAMPLES=OFF
 cmake --build build/portable-asan -j"$jobs"
 ctest --test-dir build/portable-asan --output-on-failure --no-tests=error -j"$jobs" \
   -LE packaging
