@@ -18,8 +18,10 @@
 // ("<alg>-i<bits>-ft"). 5x5 and 7x7 layers run through SFC-6(6x6,5x5) and
 // SFC-6(4x4,7x7).
 //
-// It prints a table (variant, bits, top-1, images, time) and one JSON line
-// per variant, and checks every float variant against the reference file
+// It prints the multiplications of every conv layer (direct and each fast
+// algorithm; examples/model/cost.hpp), then a table (variant, bits, top-1,
+// images, time, multiplications and BOPs per image) and one JSON line per
+// variant, and checks every float variant against the reference file
 // beside the model: the logits of test images 0..99 within 1e-3 (max
 // absolute difference) and, when all 10,000 test images are classified,
 // exactly the reference accuracy (9351/10000 for this model). It exits with
@@ -27,11 +29,15 @@
 //
 // Usage: 02_fmnist [--model MANIFEST] [--data DIR] [--images N]
 //                  [--variants NAME,NAME,...|all] [--threads N] [--batch N] [--list]
+//                  [--finetune-images N] [--finetune-iterations N]
 //
 // --threads caps the OpenMP threads of each convolution (0, the default, is
 // OpenMP's default: all cores). Results do not depend on it. The layers of
 // this model are small, so on a busy machine one thread can be faster than
-// more threads than there are free cores.
+// more threads than there are free cores. --finetune-images and
+// --finetune-iterations set the fine-tuning of the "-ft" variants: how many
+// of the calibration images each layer is tuned on, and for how many
+// iterations (defaults: ex::QuantizedOptions).
 
 #include <algorithm>
 #include <cmath>
@@ -48,6 +54,7 @@
 #include <vector>
 
 #include "model/backends.hpp"
+#include "model/cost.hpp"
 #include "model/evaluate.hpp"
 #include "model/idx.hpp"
 #include "model/model.hpp"
@@ -71,6 +78,8 @@ struct VariantContext {
   std::shared_ptr<const ex::Model> model;
   std::filesystem::path data_dir;  ///< the IDX files (training images for calibration)
   int threads = 0;                 ///< 0 = OpenMP's default
+  int finetune_images = 0;         ///< calibration images the fine-tuning uses
+  int finetune_iterations = 0;
   /// The int8 calibration (computed on first use, then shared).
   std::function<const ex::Calibration&()> calibration;
 };
@@ -108,7 +117,11 @@ std::vector<float> calibration_images(const std::filesystem::path& manifest, con
 template <class Alg3>
 ex::Network quantized_network(const VariantContext& c, int bits, bool finetune) {
   return ex::Network(c.model, ex::quantized_backend<Alg3, sfc::SFC<6, 6, 5>, sfc::SFC<6, 4, 7>>(
-                                  c.calibration(), {.bits = bits, .finetune = finetune, .threads = c.threads}));
+                                  c.calibration(), {.bits = bits,
+                                                   .finetune = finetune,
+                                                   .finetune_images = c.finetune_images,
+                                                   .finetune_iterations = c.finetune_iterations,
+                                                   .threads = c.threads}));
 }
 
 /// One way of running the model.
@@ -118,7 +131,17 @@ struct Variant {
   bool reproduces_float = true;  ///< held to the float reference (logits and accuracy)
   std::string description;
   std::function<ex::Network(const VariantContext&)> build;
+  std::optional<ex::Float3x3> alg3x3;  ///< empty: direct convolution
 };
+
+/// Operand widths of a variant's convolutions for its BOPs (metrics.hpp):
+/// float everywhere for 32, else `bits`-wide products (the transform-domain
+/// data and weights of the frequency-wise variants, the spatial int8 ones
+/// of direct-i8), 16-bit data transforms, 32-bit accumulation.
+sfc::quant::BitWidths widths_of(int bits) {
+  if (bits == 32) return {.data = 32, .weight = 32, .transform = 32, .accumulator = 32, .coefficient = 32};
+  return {.data = bits, .weight = bits};
+}
 
 /// The registry: every variant this program knows, in the order listed.
 std::vector<Variant> variant_registry() {
@@ -126,13 +149,15 @@ std::vector<Variant> variant_registry() {
   v.push_back({"direct-f32", 32, true, "direct convolution, float accumulation",
                [](const VariantContext& c) {
                  return ex::Network(c.model, ex::direct_float_backend(c.threads));
-               }});
+               },
+               std::nullopt});
   for (const ex::Float3x3 alg : ex::kFloat3x3Algorithms) {
     v.push_back({ex::to_string(alg) + "-f32", 32, true,
                  "sfc::Conv2d<float>: 3x3 " + ex::to_string(alg) + ", 5x5 sfc6_6_5, 7x7 sfc6_4_7",
                  [alg](const VariantContext& c) {
                    return ex::Network(c.model, ex::sfc_float_backend(alg, c.threads));
-                 }});
+                 },
+                 alg});
   }
   v.push_back({"direct-i8", 8, false,
                "int8 per-tensor activations, per-channel weights (exact int32 sums)",
@@ -140,7 +165,8 @@ std::vector<Variant> variant_registry() {
                  return ex::Network(c.model,
                                     ex::direct_int8_backend<sfc::SFC<6, 7, 3>, sfc::SFC<6, 6, 5>, sfc::SFC<6, 4, 7>>(
                                         c.calibration(), c.threads));
-               }});
+               },
+               std::nullopt});
   for (const int bits : {8, 6, 4}) {
     for (const ex::Float3x3 alg : ex::kFloat3x3Algorithms) {
       for (const bool ft : {false, true}) {
@@ -152,7 +178,8 @@ std::vector<Variant> variant_registry() {
                        return ex::visit_float3x3(alg, [&](auto tag) {
                          return quantized_network<typename decltype(tag)::type>(c, bits, ft);
                        });
-                     }});
+                     },
+                     alg});
       }
     }
   }
@@ -166,6 +193,8 @@ struct Options {
   std::vector<std::string> variants;  // empty = all
   int threads = 0;
   int batch = 64;
+  int finetune_images = ex::QuantizedOptions{}.finetune_images;
+  int finetune_iterations = ex::QuantizedOptions{}.finetune_iterations;
   bool list = false;
 };
 
@@ -174,7 +203,8 @@ struct Options {
   std::fprintf(stderr,
                "usage: 02_fmnist [--model MANIFEST] [--data DIR] [--images N]\n"
                "                 [--variants NAME,NAME,...|all] [--threads N] [--batch N] "
-               "[--list]\n");
+               "[--list]\n"
+               "                 [--finetune-images N] [--finetune-iterations N]\n");
   std::exit(2);
 }
 
@@ -221,6 +251,10 @@ Options parse_options(int argc, char** argv) {
       o.threads = static_cast<int>(number(0, 4096));
     } else if (a == "--batch") {
       o.batch = static_cast<int>(number(1, 65536));
+    } else if (a == "--finetune-images") {
+      o.finetune_images = static_cast<int>(number(1, 1'000'000));
+    } else if (a == "--finetune-iterations") {
+      o.finetune_iterations = static_cast<int>(number(0, 1'000'000));
     } else if (a == "--list") {
       o.list = true;
     } else {
@@ -237,7 +271,36 @@ struct Row {
   std::int64_t compared = 0;       // images compared with the reference
   std::int64_t same_class = 0;     // of those, argmax equal to the reference's
   std::string backends;            // per-layer backend names, condensed
+  sfc::quant::LayerCost cost;      // of the convolutions, per image
 };
+
+/// Multiplications of every conv layer per image: direct and each 3x3
+/// algorithm (5x5 and 7x7 layers with their SFC algorithm), in millions.
+void print_layer_costs(const ex::Model& model) {
+  const std::vector<sfc::Conv2dShape> shapes = ex::conv_shapes(model);
+  std::printf("\nmultiplications per image (millions; fast: / reduction vs direct):\n");
+  std::printf("%-5s %-20s %8s", "conv", "Cin->Cout @ HxW, k", "direct");
+  for (const ex::Float3x3 alg : ex::kFloat3x3Algorithms) std::printf(" %12s", ex::to_string(alg).c_str());
+  std::printf("\n");
+  const sfc::quant::BitWidths bits{};
+  const auto row = [&](const std::string& label, const std::string& what, auto&& cost_of) {
+    const double direct = static_cast<double>(cost_of(std::optional<ex::Float3x3>{}).multiplications);
+    std::printf("%-5s %-20s %8.3f", label.c_str(), what.c_str(), direct / 1e6);
+    for (const ex::Float3x3 alg : ex::kFloat3x3Algorithms) {
+      const double m = static_cast<double>(cost_of(std::optional(alg)).multiplications);
+      std::printf(" %6.3f/%4.2fx", m / 1e6, direct / m);
+    }
+    std::printf("\n");
+  };
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    const sfc::Conv2dShape& s = shapes[i];
+    const std::string what = std::to_string(s.in_channels) + "->" + std::to_string(s.out_channels) + " @ " +
+                             std::to_string(s.height) + "x" + std::to_string(s.width) + ", " +
+                             std::to_string(s.kernel_h);
+    row(std::to_string(i + 1), what, [&](std::optional<ex::Float3x3> alg) { return ex::layer_cost(s, alg, bits); });
+  }
+  row("all", "", [&](std::optional<ex::Float3x3> alg) { return ex::model_cost(model, alg, bits); });
+}
 
 /// "sfc6_7_3 x7" or "sfc6_7_3 x6, direct x1": the backends in layer order.
 std::string describe_backends(const ex::Network& net) {
@@ -319,7 +382,7 @@ int run(const Options& o) {
   }
 
   std::optional<ex::Calibration> calibration;
-  const VariantContext context{model, o.data, o.threads, [&]() -> const ex::Calibration& {
+  const VariantContext context{model, o.data, o.threads, o.finetune_images, o.finetune_iterations, [&]() -> const ex::Calibration& {
                                  if (!calibration) {
                                    int count = 0;
                                    const std::vector<float> x = calibration_images(o.model, o.data, count);
@@ -327,6 +390,9 @@ int run(const Options& o) {
                                  }
                                  return *calibration;
                                }};
+  print_layer_costs(*model);
+  std::printf("\n");
+
   std::vector<Row> rows;
   bool failed = false;
   for (const Variant* v : chosen) {
@@ -335,6 +401,7 @@ int run(const Options& o) {
     row.variant = v;
     row.backends = describe_backends(net);
     row.eval = ex::evaluate(net, test, o.images, o.batch);
+    row.cost = ex::model_cost(*model, v->alg3x3, widths_of(v->bits));
     if (ref) {
       row.compared = std::min<std::int64_t>(o.images, static_cast<std::int64_t>(ref->rows()));
       row.max_diff = ex::max_abs_diff(row.eval, *ref);
@@ -342,7 +409,8 @@ int run(const Options& o) {
         if (ex::argmax(row.eval.row(i)) == ref->predicted[static_cast<std::size_t>(i)])
           ++row.same_class;
     }
-    std::printf("  %-14s  %s\n", v->name.c_str(), row.backends.c_str());
+    std::printf("  %-16s top-1 %6.2f%%  %7.2f s  %s\n", v->name.c_str(), 100.0 * row.eval.top1(),
+                row.eval.seconds, row.backends.c_str());
     if (v->reproduces_float && ref) {
       if (!(*row.max_diff <= kLogitTolerance)) {
         std::printf(
@@ -365,16 +433,17 @@ int run(const Options& o) {
     rows.push_back(std::move(row));
   }
 
-  std::printf("\n%-16s %4s %8s %13s %15s %9s %9s\n", "variant", "bits", "top-1", "correct",
-              "ref max|diff|", "time s", "images/s");
+  std::printf("\n%-16s %4s %8s %13s %15s %9s %9s %9s %9s\n", "variant", "bits", "top-1", "correct",
+              "ref max|diff|", "time s", "images/s", "M mults", "G BOPs");
   for (const Row& r : rows) {
     char diff[32] = "-";
     if (r.max_diff) std::snprintf(diff, sizeof diff, "%.2e", *r.max_diff);
     const std::string correct =
         std::to_string(r.eval.correct) + "/" + std::to_string(r.eval.images);
-    std::printf("%-16s %4d %7.2f%% %13s %15s %9.2f %9.0f\n", r.variant->name.c_str(),
+    std::printf("%-16s %4d %7.2f%% %13s %15s %9.2f %9.0f %9.3f %9.3f\n", r.variant->name.c_str(),
                 r.variant->bits, 100.0 * r.eval.top1(), correct.c_str(), diff, r.eval.seconds,
-                static_cast<double>(r.eval.images) / std::max(r.eval.seconds, 1e-9));
+                static_cast<double>(r.eval.images) / std::max(r.eval.seconds, 1e-9),
+                static_cast<double>(r.cost.multiplications) / 1e6, r.cost.bops / 1e9);
   }
   if (ref) {
     std::printf("ref max|diff|: largest |logit - reference logit| over test images 0..%lld.\n",
@@ -389,10 +458,10 @@ int run(const Options& o) {
   for (const Row& r : rows) {
     std::printf(
         "{\"variant\": \"%s\", \"bits\": %d, \"top1\": %.4f, \"images\": %lld, "
-        "\"correct\": %lld, \"seconds\": %.3f",
+        "\"correct\": %lld, \"seconds\": %.3f, \"mults_per_image\": %lld, \"bops_per_image\": %.6g",
         r.variant->name.c_str(), r.variant->bits, r.eval.top1(),
         static_cast<long long>(r.eval.images), static_cast<long long>(r.eval.correct),
-        r.eval.seconds);
+        r.eval.seconds, static_cast<long long>(r.cost.multiplications), r.cost.bops);
     if (r.max_diff) {
       if (std::isfinite(*r.max_diff)) {
         std::printf(", \"ref_max_abs_diff\": %.3e", *r.max_diff);

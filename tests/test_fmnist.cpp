@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "model/backends.hpp"
+#include "model/cost.hpp"
 #include "model/evaluate.hpp"
 #include "model/idx.hpp"
 #include "model/model.hpp"
@@ -653,6 +654,44 @@ TEST(Network, MixedModelMatchesDoubleReference) {
             << "image " << n << " class " << c;
       }
     }
+  }
+}
+
+TEST(Cost, MixedModelLayerByLayer) {
+  const TempDir dir;
+  const ex::Model model = ex::load_model(mixed_model().write(dir.path()));
+  const std::vector<sfc::Conv2dShape> shapes = ex::conv_shapes(model);
+  ASSERT_EQ(shapes.size(), 4u);
+  EXPECT_EQ(shapes[0], sfc::Conv2dShape::square(1, 2, 6, 11, 5, 2));
+  EXPECT_EQ(shapes[1], sfc::Conv2dShape::square(1, 6, 6, 11, 7, 3));
+  EXPECT_EQ(shapes[2], sfc::Conv2dShape::square(1, 6, 8, 11, 1, 0));
+  EXPECT_EQ(shapes[3], sfc::Conv2dShape::square(1, 8, 8, 5, 3, 1));
+  const sfc::quant::BitWidths bits{.data = 6, .weight = 5};
+  // Direct: one multiplication per MAC of the conv layers (the fc is not a
+  // convolution).
+  const sfc::quant::LayerCost direct = ex::model_cost(model, std::nullopt, bits);
+  EXPECT_EQ(direct.multiplications, model.macs_per_image() - 8 * 5);
+  EXPECT_DOUBLE_EQ(direct.bops, 30.0 * direct.multiplications + 32.0 * direct.accumulations);
+  // Winograd F(2x2,3x3) for the 3x3 layer: 3x3 tiles of 4x4 products for
+  // each of the 8x8 channel pairs; 5x5 and 7x7 layers through their SFC
+  // algorithm; the 1x1 layer direct.
+  const std::optional alg = ex::Float3x3::wino2_3;
+  EXPECT_EQ(ex::layer_cost(shapes[3], alg, bits).multiplications, 9 * 16 * 8 * 8);
+  EXPECT_EQ(ex::layer_cost(shapes[2], alg, bits).multiplications, 11 * 11 * 6 * 8);
+  EXPECT_EQ(ex::layer_cost(shapes[2], alg, bits).bops, sfc::quant::direct_cost(shapes[2], bits).bops);
+  using Sfc6_6_5 = sfc::SFC<6, 6, 5>;
+  using Sfc6_4_7 = sfc::SFC<6, 4, 7>;
+  EXPECT_EQ(ex::layer_cost(shapes[0], alg, bits).bops, sfc::quant::fast_cost<Sfc6_6_5>(shapes[0], bits).bops);
+  EXPECT_EQ(ex::layer_cost(shapes[1], alg, bits).bops, sfc::quant::fast_cost<Sfc6_4_7>(shapes[1], bits).bops);
+  for (const ex::Float3x3 a : ex::kFloat3x3Algorithms) {
+    SCOPED_TRACE(ex::to_string(a));
+    sfc::quant::LayerCost sum;
+    for (const sfc::Conv2dShape& s : shapes) sum += ex::layer_cost(s, a, bits);
+    const sfc::quant::LayerCost total = ex::model_cost(model, a, bits);
+    EXPECT_EQ(total.multiplications, sum.multiplications);
+    EXPECT_EQ(total.data_transform_additions, sum.data_transform_additions);
+    EXPECT_DOUBLE_EQ(total.bops, sum.bops);
+    EXPECT_LT(total.multiplications, direct.multiplications);
   }
 }
 
