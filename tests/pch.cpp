@@ -1,0 +1,1 @@
+// Compiles tests/pch.hpp once for the unit tests that reuse it.
