@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds everything and runs all tests, in two passes:
 #   1. build/release        Release, -march=native, -Werror: the tests whose
-#                           code depends on the SIMD target (tests and
-#                           benchmarks at -O2, examples at -O3), the
-#                           examples, compile-fail and packaging tests
+#                           code depends on the SIMD target (at -O2), the
+#                           examples (-O3), compile-fail and packaging tests;
+#                           the benchmarks are only compiled (-O0)
 #   2. build/portable-asan  Debug, portable (no -march), ASan+UBSan, -Werror:
 #                           every test but label packaging (the operator
 #                           sweeps at -O1; tile transforms run as loops,
@@ -22,7 +22,7 @@ header() { printf '\n==== %s ====\n\n' "$*"; }
 header "Pass 1/2: Release, native (build/release)"
 cmake -S . -B build/release -G Ninja \
   -DCMAKE_BUILD_TYPE=Release -DSFC_NATIVE=ON -DSFC_WERROR=ON -DSFC_SANITIZE=OFF \
-  -DSFC_TEST_OPTIMIZATION=-O2 -DSFC_SKIP_TARGET_INDEPENDENT_TESTS=ON
+  -DSFC_TEST_OPTIMIZATION=-O2 -DSFC_BENCH_OPTIMIZATION=-O0 -DSFC_SKIP_TARGET_INDEPENDENT_TESTS=ON
 cmake --build build/release -j"$jobs"
 ctest --test-dir build/release --output-on-failure --no-tests=error -j"$jobs"
 
