@@ -78,8 +78,8 @@ struct VariantContext {
   std::shared_ptr<const ex::Model> model;
   std::filesystem::path data_dir;  ///< the IDX files (training images for calibration)
   int threads = 0;                 ///< 0 = OpenMP's default
-  int finetune_images = 0;         ///< calibration images the fine-tuning uses
-  int finetune_iterations = 0;
+  int finetune_images = ex::QuantizedOptions{}.finetune_images;  ///< calibration images per layer
+  int finetune_iterations = ex::QuantizedOptions{}.finetune_iterations;
   /// The int8 calibration (computed on first use, then shared).
   std::function<const ex::Calibration&()> calibration;
 };
