@@ -265,18 +265,7 @@ class SfcFloatBackend final : public ConvBackend {
     for (const auto& [b, op] : plans_)
       if (b == batch) return *op;
     if (plans_.size() == kMaxPlans) plans_.erase(plans_.begin());
-    const std::int64_t pad = layer_.pad;
-    const sfc::Conv2dShape shape{.batch = batch,
-                                 .in_channels = layer_.in_channels,
-                                 .out_channels = layer_.out_channels,
-                                 .height = layer_.height,
-                                 .width = layer_.width,
-                                 .kernel_h = layer_.kernel,
-                                 .kernel_w = layer_.kernel,
-                                 .pad_top = pad,
-                                 .pad_bottom = pad,
-                                 .pad_left = pad,
-                                 .pad_right = pad};
+    const sfc::Conv2dShape shape = layer_.shape(batch);
     plans_.emplace_back(batch, std::make_unique<Operator>(shape, layer_.weight, layer_.bias,
                                                           sfc::ConvOptions{.relu = layer_.relu}));
     return *plans_.back().second;

@@ -12,6 +12,7 @@
 
 #include "backends.hpp"
 #include "model.hpp"
+#include "network.hpp"
 #include "sfc/core/conv_shape.hpp"
 #include "sfc/quantization/metrics.hpp"
 #include "sfc/transforms/sfc.hpp"
@@ -21,21 +22,8 @@ namespace sfc::examples {
 /// The shape (batch 1) of each conv op, in graph order.
 inline std::vector<sfc::Conv2dShape> conv_shapes(const Model& model) {
   std::vector<sfc::Conv2dShape> shapes;
-  for (const Op& op : model.ops) {
-    if (op.kind != OpKind::conv) continue;
-    const ValueShape& in = model.values[static_cast<std::size_t>(op.inputs[0])].shape;
-    shapes.push_back(sfc::Conv2dShape{.batch = 1,
-                                      .in_channels = op.in_channels,
-                                      .out_channels = op.out_channels,
-                                      .height = in.height,
-                                      .width = in.width,
-                                      .kernel_h = op.kernel,
-                                      .kernel_w = op.kernel,
-                                      .pad_top = op.pad,
-                                      .pad_bottom = op.pad,
-                                      .pad_left = op.pad,
-                                      .pad_right = op.pad});
-  }
+  for (const Op& op : model.ops)
+    if (op.kind == OpKind::conv) shapes.push_back(conv_layer(model, op).shape(1));
   return shapes;
 }
 

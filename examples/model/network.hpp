@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "model.hpp"
+#include "sfc/core/conv_shape.hpp"
 
 namespace sfc::examples {
 
@@ -62,7 +63,38 @@ struct ConvLayer {
   std::int64_t macs(int batch) const {
     return output_elements(batch) * in_channels * kernel * kernel;
   }
+  /// The layer as the library's operators take it, for `batch` images.
+  sfc::Conv2dShape shape(int batch) const {
+    const std::int64_t p = pad;
+    return sfc::Conv2dShape{.batch = batch,
+                            .in_channels = in_channels,
+                            .out_channels = out_channels,
+                            .height = height,
+                            .width = width,
+                            .kernel_h = kernel,
+                            .kernel_w = kernel,
+                            .pad_top = p,
+                            .pad_bottom = p,
+                            .pad_left = p,
+                            .pad_right = p};
+  }
 };
+
+/// The ConvLayer of conv op `op` of `m` (its spans view m's tensors, empty
+/// when the weights are not loaded).
+inline ConvLayer conv_layer(const Model& m, const Op& op) {
+  const ValueShape& in = m.values[static_cast<std::size_t>(op.inputs[0])].shape;
+  return ConvLayer{.name = op.name,
+                   .in_channels = op.in_channels,
+                   .out_channels = op.out_channels,
+                   .kernel = op.kernel,
+                   .pad = op.pad,
+                   .height = in.height,
+                   .width = in.width,
+                   .relu = op.relu,
+                   .weight = m.tensors[static_cast<std::size_t>(op.weight)].data,
+                   .bias = m.tensors[static_cast<std::size_t>(op.bias)].data};
+}
 
 /// How one conv layer is computed. Created for one layer by a
 /// ConvBackendFactory; the ConvLayer's spans stay valid for the backend's
@@ -107,17 +139,7 @@ class Network {
     for (std::size_t i = 0; i < m.ops.size(); ++i) {
       const Op& op = m.ops[i];
       if (op.kind != OpKind::conv) continue;
-      const ValueShape& in = m.values[static_cast<std::size_t>(op.inputs[0])].shape;
-      layers_.push_back(ConvLayer{.name = op.name,
-                                  .in_channels = op.in_channels,
-                                  .out_channels = op.out_channels,
-                                  .kernel = op.kernel,
-                                  .pad = op.pad,
-                                  .height = in.height,
-                                  .width = in.width,
-                                  .relu = op.relu,
-                                  .weight = m.tensors[static_cast<std::size_t>(op.weight)].data,
-                                  .bias = m.tensors[static_cast<std::size_t>(op.bias)].data});
+      layers_.push_back(conv_layer(m, op));
       const ConvLayer& layer = layers_.back();
       if (layer.weight.size() != static_cast<std::size_t>(layer.out_channels) *
                                      static_cast<std::size_t>(layer.in_channels) *

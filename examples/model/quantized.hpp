@@ -89,21 +89,6 @@ inline Calibration calibrate(const std::shared_ptr<const Model>& model, std::spa
 
 namespace detail {
 
-inline sfc::Conv2dShape conv_shape(const ConvLayer& layer, int batch) {
-  const std::int64_t pad = layer.pad;
-  return sfc::Conv2dShape{.batch = batch,
-                          .in_channels = layer.in_channels,
-                          .out_channels = layer.out_channels,
-                          .height = layer.height,
-                          .width = layer.width,
-                          .kernel_h = layer.kernel,
-                          .kernel_w = layer.kernel,
-                          .pad_top = pad,
-                          .pad_bottom = pad,
-                          .pad_left = pad,
-                          .pad_right = pad};
-}
-
 /// One operator per batch size seen (the most recent few).
 template <class Operator>
 class PlanCache {
@@ -165,7 +150,7 @@ class DirectInt8Backend final : public ConvBackend {
  private:
   const Operator& plan(int batch) {
     return plans_.get(batch, [&](int b) {
-      return std::make_unique<Operator>(detail::conv_shape(layer_, b), weights_, std::span<const std::int32_t>{});
+      return std::make_unique<Operator>(layer_.shape(b), weights_, std::span<const std::int32_t>{});
     });
   }
 
@@ -203,13 +188,13 @@ class QuantizedBackend final : public ConvBackend {
     std::vector<std::int8_t> codes(data.inputs.size());
     sfc::quant::quantize(data.inputs, params_.input_scale, codes);
     sfc::quant::SlotStatistics stats(Operator::T);
-    sfc::quant::observe<Alg>(detail::conv_shape(layer, data.images), codes, stats);
+    sfc::quant::observe<Alg>(layer.shape(data.images), codes, stats);
     params_.data_scales = sfc::quant::data_scales(stats, params_.input_scale, {.bits = options.bits});
     if (options.finetune) {
       const int n = std::min(options.finetune_images, data.images);
       const auto samples = std::span(data.inputs).first(static_cast<std::size_t>(layer.input_elements(n)));
       const auto r = sfc::quant::finetune_power_of_two<Alg>(
-          detail::conv_shape(layer, n), samples, layer.weight, params_,
+          layer.shape(n), samples, layer.weight, params_,
           {.iterations = options.finetune_iterations, .threads = options.threads});
       params_ = r.params;
       finetune_mse_ = {r.initial_mse, r.final_mse};
@@ -231,7 +216,7 @@ class QuantizedBackend final : public ConvBackend {
  private:
   const Operator& plan(int batch) {
     return plans_.get(batch, [&](int b) {
-      return std::make_unique<Operator>(detail::conv_shape(layer_, b), layer_.weight, layer_.bias, params_,
+      return std::make_unique<Operator>(layer_.shape(b), layer_.weight, layer_.bias, params_,
                                         sfc::ConvOptions{.relu = layer_.relu});
     });
   }
