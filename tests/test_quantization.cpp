@@ -200,6 +200,71 @@ TEST(Finetune, PowerOfTwoScalesLowerTheOutputError) {
   }
 }
 
+// Sequential calibration tunes a layer on the inputs the quantized layers
+// before it produce (`input`) against the float layer on the float model's
+// inputs (`target_input`); mean_error is the per-channel bias of that
+// error, what bias correction subtracts.
+TEST(Finetune, TargetInputAndMeanError) {
+  const auto shape = sfc::Conv2dShape::square(2, 6, 5, 13, 3, 1);
+  const auto x = random_floats(static_cast<std::size_t>(shape.input_elements()), 7, true);
+  const auto w = random_floats(static_cast<std::size_t>(shape.weight_elements()), 8, false, 0.2f);
+  std::vector<float> shifted = x;  // a systematic input error: the output error has a mean
+  for (float& v : shifted) v += 0.25f;
+  float max_in = 0;
+  for (const float v : shifted) max_in = std::max(max_in, v);
+  sfc::QuantizationParams start;
+  start.input_scale = sfc::quant::symmetric_scale(max_in, 8);
+  start.data_bits = start.weight_bits = 6;
+  const sfc::quant::FinetuneOptions base{.iterations = 40, .threads = 1};
+
+  // target_input == input is the default.
+  auto same = base;
+  same.target_input = shifted;
+  const auto r0 = sfc::quant::finetune_power_of_two<Alg>(shape, shifted, w, start, base);
+  const auto r1 = sfc::quant::finetune_power_of_two<Alg>(shape, shifted, w, start, same);
+  EXPECT_EQ(r0.params.data_scales, r1.params.data_scales);
+  EXPECT_EQ(r0.params.weight_scales, r1.params.weight_scales);
+  EXPECT_EQ(r0.final_mse, r1.final_mse);
+  EXPECT_EQ(r0.mean_error, r1.mean_error);
+
+  // Against the float layer on x: the error the operator makes on `shifted`.
+  auto other = base;
+  other.target_input = x;
+  const auto r = sfc::quant::finetune_power_of_two<Alg>(shape, shifted, w, start, other);
+  ASSERT_EQ(r.mean_error.size(), 5u);
+  std::vector<float> reference(static_cast<std::size_t>(shape.output_elements())), out(reference.size());
+  sfc::reference::conv2d_direct(shape, x, w, {}, reference);
+  std::vector<std::int8_t> codes(shifted.size());
+  sfc::quant::quantize(shifted, r.params.input_scale, codes);
+  Op(shape, w, {}, r.params).run(codes, out);
+  const std::int64_t plane = shape.output_height() * shape.output_width();
+  std::vector<double> mean(5, 0.0);
+  double mse = 0;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const double e = double{out[i]} - reference[i];
+    mean[static_cast<std::size_t>((static_cast<std::int64_t>(i) / plane) % 5)] += e;
+    mse += e * e;
+  }
+  mse /= static_cast<double>(out.size());
+  EXPECT_NEAR(mse, r.final_mse, 0.05 * r.final_mse);
+  EXPECT_GT(mse, 2 * r0.final_mse) << "the target input was not used";
+  double largest = 0;
+  std::vector<float> corrected(5);
+  for (std::size_t o = 0; o < 5; ++o) {
+    mean[o] /= static_cast<double>(out.size() / 5);
+    largest = std::max(largest, std::abs(mean[o]));
+    EXPECT_NEAR(r.mean_error[o], mean[o], 0.02 * std::sqrt(mse)) << "channel " << o;
+    corrected[o] = -r.mean_error[o];
+  }
+  EXPECT_GT(largest, 0.1 * std::sqrt(mse)) << "the shift should bias the output";
+  // Bias correction: the corrected operator's error has no mean and less MSE.
+  Op(shape, w, corrected, r.params).run(codes, out);
+  double corrected_mse = 0;
+  for (std::size_t i = 0; i < out.size(); ++i) corrected_mse += (out[i] - reference[i]) * double{out[i] - reference[i]};
+  corrected_mse /= static_cast<double>(out.size());
+  EXPECT_LT(corrected_mse, mse);
+}
+
 TEST(Finetune, Errors) {
   const auto shape = sfc::Conv2dShape::square(1, 2, 2, 7, 3, 1);
   const std::vector<float> x(static_cast<std::size_t>(shape.input_elements()), 0.5f);
@@ -224,6 +289,9 @@ TEST(Finetune, Errors) {
   auto nan_input = x;
   nan_input[3] = std::nanf("");
   EXPECT_THROW(sfc::quant::finetune_power_of_two<Alg>(shape, nan_input, w, p), sfc::Error);
+  EXPECT_THROW(sfc::quant::finetune_power_of_two<Alg>(shape, x, w, p, {.target_input = std::span<const float>(x).first(3)}),
+               sfc::Error);
+  EXPECT_THROW(sfc::quant::finetune_power_of_two<Alg>(shape, x, w, p, {.target_input = nan_input}), sfc::Error);
 }
 
 TEST(Metrics, CountsMatchTheAlgorithms) {

@@ -23,6 +23,13 @@
 ///   so the result is never worse than the starting power-of-two scales on
 ///   the calibration inputs.
 ///
+/// `options.target_input` sets other float inputs whose float layer output
+/// is the target (sequential calibration: `input` is what the quantized
+/// layers before this one produce, `target_input` what the float model
+/// feeds it). The result's `mean_error` is the per-output-channel mean of
+/// the quantized layer's error at the returned scales: subtracting it from
+/// the bias is bias correction.
+///
 /// Deterministic: no randomness, and the same inputs give the same scales.
 /// The products are float matrix products in a fixed order; a few hundred
 /// iterations on a layer with 64 channels and a few dozen samples take
@@ -58,6 +65,12 @@ struct FinetuneOptions {
   bool tune_weights = true;  ///< fine-tune the weight scales
   /// Threads (OpenMP; 0 = its default). The result does not depend on it.
   int threads = 0;
+  /// The float inputs whose float layer output is the target, when they are
+  /// not `input` itself (same shape as `input`; empty: `input`). Sequential
+  /// calibration passes here what the float model feeds the layer and as
+  /// `input` what the already-quantized layers before it feed it, so that
+  /// the scales are tuned on the inputs the quantized layer will see.
+  std::span<const float> target_input = {};
 };
 
 struct FinetuneResult {
@@ -69,6 +82,11 @@ struct FinetuneResult {
   double final_mse = 0;
   /// The iteration that gave the returned scales (0: the start).
   int best_iteration = 0;
+  /// Per output channel, the mean of (quantized - target) output over the
+  /// calibration outputs with the returned scales: subtracting it from the
+  /// bias removes the layer's systematic error on these inputs (bias
+  /// correction).
+  std::vector<float> mean_error;
 };
 
 namespace detail {
@@ -161,6 +179,12 @@ FinetuneResult finetune_power_of_two(const Conv2dShape& shape, std::span<const f
   sfc::detail::check_buffer(who, "weight", weights, shape.weight_elements());
   sfc::detail::check_finite(who, "input", input.first(static_cast<std::size_t>(shape.input_elements())));
   sfc::detail::check_finite(who, "weight", weights.first(static_cast<std::size_t>(shape.weight_elements())));
+  const std::span<const float> target_input = options.target_input.empty() ? input : options.target_input;
+  if (!options.target_input.empty()) {
+    sfc::detail::check_buffer(who, "target_input", target_input, shape.input_elements());
+    sfc::detail::check_finite(who, "target_input",
+                              target_input.first(static_cast<std::size_t>(shape.input_elements())));
+  }
   if (options.iterations < 0) throw Error(std::string(who) + ": iterations must be >= 0");
   if (!(options.learning_rate > 0) || !std::isfinite(options.learning_rate)) {
     throw Error(std::string(who) + ": learning_rate must be finite and positive");
@@ -189,7 +213,7 @@ FinetuneResult finetune_power_of_two(const Conv2dShape& shape, std::span<const f
   };
 
   // Transformed data: X[q] (Nt x Cin) of the int8-quantized input (what the
-  // operator multiplies, in real units), Xf[q] of the float input.
+  // operator multiplies, in real units), Xf[q] of the float target input.
   std::vector<std::int8_t> codes(static_cast<std::size_t>(shape.input_elements()));
   quantize(input.first(codes.size()), start.input_scale, codes);
   const auto slot_block = static_cast<std::size_t>(Nt * Cin);
@@ -207,7 +231,7 @@ FinetuneResult finetune_power_of_two(const Conv2dShape& shape, std::span<const f
       const auto dst = static_cast<std::size_t>(t * Cin + c);
       kernels::transform_data_runtime<A2>(load([&](std::size_t i) { return static_cast<double>(codes[i]) * start.input_scale; }),
                                           [&](int q, double v) { X[q * slot_block + dst] = static_cast<float>(v); });
-      kernels::transform_data_runtime<A2>(load([&](std::size_t i) { return static_cast<double>(input[i]); }),
+      kernels::transform_data_runtime<A2>(load([&](std::size_t i) { return static_cast<double>(target_input[i]); }),
                                           [&](int q, double v) { Xf[q * slot_block + dst] = static_cast<float>(v); });
     }
   }
@@ -320,6 +344,11 @@ FinetuneResult finetune_power_of_two(const Conv2dShape& shape, std::span<const f
       for (std::size_t i = 0; i < td.size(); ++i) result.params.data_scales[i] = detail::power_of_two(td[i]);
       result.params.weight_scales.resize(tw.size());
       for (std::size_t i = 0; i < tw.size(); ++i) result.params.weight_scales[i] = detail::power_of_two(tw[i]);
+      std::vector<double> err(static_cast<std::size_t>(Cout), 0.0);
+      for (std::size_t i = 0; i < Y.size(); ++i) err[i % static_cast<std::size_t>(Cout)] += Y[i];
+      result.mean_error.resize(err.size());
+      const double per_channel = outputs / static_cast<double>(Cout);
+      for (std::size_t o = 0; o < err.size(); ++o) result.mean_error[o] = static_cast<float>(err[o] / per_channel);
     }
     if (it == options.iterations) break;
 
