@@ -15,11 +15,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "model/backends.hpp"
@@ -87,6 +90,70 @@ TEST(FmnistInt8, SfcFineTunedKeepsFloatAccuracy) {
             << ", SFC-6(7x7) int8 fine-tuned " << q8.correct << "\n";
   EXPECT_GE(i8.correct, f32.correct - kAllowedDrop);
   EXPECT_GE(q8.correct, f32.correct - kAllowedDrop);
+}
+
+// Sequential fine-tuning: layer k is tuned on what the quantized layers
+// before it produce; the first layer's inputs are the float model's.
+// Calibration is deterministic; bias correction changes only the bias.
+TEST(FmnistInt8, SequentialCalibration) {
+  using Alg = sfc::SFC<6, 7, 3>;
+  const auto model = std::make_shared<const ex::Model>(ex::load_model(kData / "fmnist_res3x3.txt"));
+  const ex::LabeledImages train = ex::load_fashion_mnist(ex::kFashionMnistDir, ex::Split::train, 3);
+  std::vector<float> images(static_cast<std::size_t>(3 * train.images.image_size()));
+  ex::normalize_images(train.images, 0, 3, images);
+  const ex::Calibration cal = ex::calibrate(model, images, 3, 1);
+  ASSERT_EQ(cal.count, 3);
+  const ex::QuantizedOptions options{.bits = 6, .finetune = true, .finetune_images = 2, .finetune_iterations = 4,
+                                     .sequential = true, .bias_correction = true, .threads = 1};
+  ex::Network reference(model, ex::direct_float_backend(1));
+  const auto layers = reference.conv_layers();
+  ASSERT_GE(layers.size(), 2u);
+
+  // Nothing quantized yet: the float model's inputs of the first 2 images.
+  const std::vector<float> first = ex::quantized_inputs<Alg>(cal, layers[0], {}, options);
+  const auto n0 = static_cast<std::size_t>(layers[0].input_elements(2));
+  ASSERT_EQ(first.size(), n0);
+  EXPECT_TRUE(std::equal(first.begin(), first.end(), cal.at(layers[0]).inputs.begin()));
+  // The first layer quantized: the second layer's inputs move, a little.
+  const std::map<std::string, ex::QuantizedLayer> made{
+      {layers[0].name, ex::calibrate_layer<Alg>(layers[0], cal, options, first)}};
+  const std::vector<float> second = ex::quantized_inputs<Alg>(cal, layers[1], made, options);
+  const std::vector<float>& second_float = cal.at(layers[1]).inputs;
+  ASSERT_EQ(second.size(), static_cast<std::size_t>(layers[1].input_elements(2)));
+  double diff = 0, norm = 0;
+  for (std::size_t i = 0; i < second.size(); ++i) {
+    diff += (second[i] - second_float[i]) * double{second[i] - second_float[i]};
+    norm += second_float[i] * double{second_float[i]};
+  }
+  EXPECT_GT(diff, 0.0) << "the quantized first layer changed nothing";
+  EXPECT_LT(diff, 0.05 * norm);
+
+  // Calibration is deterministic: networks from one factory (which
+  // calibrates each layer once) and from another agree.
+  const ex::ConvBackendFactory factory = ex::quantized_backend<Alg>(cal, options);
+  ex::Network a(model, factory), b(model, factory), c(model, ex::quantized_backend<Alg>(cal, options));
+  auto no_bias_correction = options;
+  no_bias_correction.bias_correction = false;
+  ex::Network d(model, ex::quantized_backend<Alg>(cal, no_bias_correction));
+  const auto q = [](const ex::Network& net, std::size_t i) -> const ex::QuantizedLayer& {
+    return dynamic_cast<const ex::QuantizedBackend<Alg>&>(net.backend(i)).quantized();
+  };
+  bool corrected = false;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const std::vector<float> bias(layers[i].bias.begin(), layers[i].bias.end());
+    for (const ex::Network* other : {&b, &c}) {
+      EXPECT_EQ(q(a, i).params.data_scales, q(*other, i).params.data_scales) << layers[i].name;
+      EXPECT_EQ(q(a, i).params.weight_scales, q(*other, i).params.weight_scales) << layers[i].name;
+      EXPECT_EQ(q(a, i).bias, q(*other, i).bias) << layers[i].name;
+    }
+    EXPECT_EQ(q(d, i).bias, bias) << layers[i].name;
+    if (i == 0) {
+      EXPECT_EQ(q(d, 0).params.data_scales, q(a, 0).params.data_scales);
+    }
+    corrected = corrected || q(a, i).bias != bias;
+    EXPECT_LE(q(a, i).finetune_mse.second, q(a, i).finetune_mse.first) << layers[i].name;
+  }
+  EXPECT_TRUE(corrected) << "bias correction changed no bias";
 }
 
 TEST(FmnistInt8, Errors) {

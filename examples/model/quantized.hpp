@@ -26,12 +26,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -52,6 +54,9 @@ struct Calibration {
     float max_abs = 0;  ///< of the inputs
   };
   std::map<std::string, Layer> layers;  ///< by conv op name
+  std::shared_ptr<const Model> model;   ///< the calibrated model
+  std::vector<float> images;            ///< the calibration images, normalized
+  int count = 0;                        ///< of them
 
   const Layer& at(const ConvLayer& layer) const {
     const auto it = layers.find(layer.name);
@@ -66,10 +71,13 @@ inline Calibration calibrate(const std::shared_ptr<const Model>& model, std::spa
                              int threads = 0) {
   Network net(model, direct_float_backend(threads));
   Calibration cal;
+  cal.model = model;
   const auto per_image = static_cast<std::size_t>(net.input_elements());
   if (count < 1 || images.size() < per_image * static_cast<std::size_t>(count)) {
     throw std::invalid_argument("calibrate: need " + std::to_string(count) + " images");
   }
+  cal.images.assign(images.begin(), images.begin() + static_cast<std::ptrdiff_t>(per_image * static_cast<std::size_t>(count)));
+  cal.count = count;
   net.set_observer([&](const ConvLayer& layer, std::span<const float> input, int batch) {
     Calibration::Layer& l = cal.layers[layer.name];
     l.inputs.insert(l.inputs.end(), input.begin(), input.end());
@@ -169,8 +177,65 @@ struct QuantizedOptions {
   bool finetune = false;  ///< power-of-two scales fine-tuned on the layer output
   int finetune_images = 8;
   int finetune_iterations = 200;
+  /// Fine-tune the layers in op order, each on the inputs that the already
+  /// quantized layers before it produce, against the float model's output
+  /// of that layer (without: each layer on the float model's inputs).
+  bool sequential = false;
+  /// After fine-tuning, subtract the mean output error per output channel
+  /// (on the fine-tuning images) from the bias.
+  bool bias_correction = false;
   int threads = 0;
 };
+
+/// What calibration decides for one frequency-wise layer.
+struct QuantizedLayer {
+  sfc::QuantizationParams params;
+  std::vector<float> bias;  ///< the layer's, or bias-corrected
+  /// Output MSE on the fine-tuning images before and after (0, 0 without).
+  std::pair<double, double> finetune_mse{0, 0};
+};
+
+/// Scales for `layer` through Alg: per-slot max-abs of its transformed int8
+/// calibration inputs, then, with options.finetune, power-of-two scales
+/// fine-tuned on the first options.finetune_images calibration images:
+/// on `inputs` (what the quantized layers before it produce on them) when
+/// given, else on the float model's inputs; the target is always the float
+/// layer on the float model's inputs.
+template <class Alg>
+QuantizedLayer calibrate_layer(const ConvLayer& layer, const Calibration& cal, const QuantizedOptions& options,
+                               std::span<const float> inputs = {}) {
+  const Calibration::Layer& data = cal.at(layer);
+  QuantizedLayer q;
+  q.bias.assign(layer.bias.begin(), layer.bias.end());
+  sfc::QuantizationParams& p = q.params;
+  p.input_scale = sfc::quant::symmetric_scale(data.max_abs, 8);
+  p.data_bits = p.weight_bits = options.bits;
+  p.weight_granularity = sfc::WeightGranularity::slot_channel;
+  // Per-slot ranges of the transformed int8 calibration inputs.
+  std::vector<std::int8_t> codes(data.inputs.size());
+  sfc::quant::quantize(data.inputs, p.input_scale, codes);
+  sfc::quant::SlotStatistics stats(algorithm_2d_t<Alg>::T);
+  sfc::quant::observe<Alg>(layer.shape(data.images), codes, stats);
+  p.data_scales = sfc::quant::data_scales(stats, p.input_scale, {.bits = options.bits});
+  if (!options.finetune) return q;
+  const int n = std::min(options.finetune_images, data.images);
+  const auto count = static_cast<std::size_t>(layer.input_elements(n));
+  const auto reference = std::span(data.inputs).first(count);
+  if (!inputs.empty() && inputs.size() < count) {
+    throw std::invalid_argument("calibrate_layer: " + layer.name + ": " + std::to_string(inputs.size()) +
+                                " inputs, need " + std::to_string(count));
+  }
+  const auto r = sfc::quant::finetune_power_of_two<Alg>(
+      layer.shape(n), inputs.empty() ? reference : inputs.first(count), layer.weight, p,
+      {.iterations = options.finetune_iterations,
+       .threads = options.threads,
+       .target_input = inputs.empty() ? std::span<const float>{} : reference});
+  p = r.params;
+  q.finetune_mse = {r.initial_mse, r.final_mse};
+  if (options.bias_correction)
+    for (std::size_t o = 0; o < q.bias.size(); ++o) q.bias[o] -= r.mean_error[o];
+  return q;
+}
 
 /// Frequency-wise quantization through sfc::QuantizedConv2d<Alg>.
 template <class Alg>
@@ -178,53 +243,41 @@ class QuantizedBackend final : public ConvBackend {
  public:
   using Operator = sfc::QuantizedConv2d<Alg>;
 
-  QuantizedBackend(const ConvLayer& layer, const Calibration& cal, const QuantizedOptions& options)
-      : layer_(layer), threads_(detail::resolve_threads(options.threads)) {
-    const Calibration::Layer& data = cal.at(layer);
-    params_.input_scale = sfc::quant::symmetric_scale(data.max_abs, 8);
-    params_.data_bits = params_.weight_bits = options.bits;
-    params_.weight_granularity = sfc::WeightGranularity::slot_channel;
-    // Per-slot ranges of the transformed int8 calibration inputs.
-    std::vector<std::int8_t> codes(data.inputs.size());
-    sfc::quant::quantize(data.inputs, params_.input_scale, codes);
-    sfc::quant::SlotStatistics stats(Operator::T);
-    sfc::quant::observe<Alg>(layer.shape(data.images), codes, stats);
-    params_.data_scales = sfc::quant::data_scales(stats, params_.input_scale, {.bits = options.bits});
-    if (options.finetune) {
-      const int n = std::min(options.finetune_images, data.images);
-      const auto samples = std::span(data.inputs).first(static_cast<std::size_t>(layer.input_elements(n)));
-      const auto r = sfc::quant::finetune_power_of_two<Alg>(
-          layer.shape(n), samples, layer.weight, params_,
-          {.iterations = options.finetune_iterations, .threads = options.threads});
-      params_ = r.params;
-      finetune_mse_ = {r.initial_mse, r.final_mse};
-    }
+  /// With the scales and bias `q` (from calibrate_layer).
+  QuantizedBackend(const ConvLayer& layer, QuantizedLayer q, int threads)
+      : layer_(layer), threads_(detail::resolve_threads(threads)), q_(std::move(q)) {
+    if (q_.bias.size() != layer.bias.size())
+      throw std::invalid_argument("QuantizedBackend: " + layer.name + ": bias size mismatch");
+    layer_.bias = q_.bias;
     plan(1);
   }
+  /// Calibrated on the float model's inputs (calibrate_layer).
+  QuantizedBackend(const ConvLayer& layer, const Calibration& cal, const QuantizedOptions& options)
+      : QuantizedBackend(layer, calibrate_layer<Alg>(layer, cal, options), options.threads) {}
 
   std::string name() const override { return Alg::name(); }
   /// Output MSE on the fine-tuning samples before and after (0, 0 without).
-  std::pair<double, double> finetune_mse() const { return finetune_mse_; }
+  std::pair<double, double> finetune_mse() const { return q_.finetune_mse; }
+  const QuantizedLayer& quantized() const { return q_; }
 
   void run(std::span<const float> input, std::span<float> output, int batch) override {
     detail::check_run(layer_, "QuantizedBackend", input, output, batch);
     codes_.resize(input.size());
-    sfc::quant::quantize(input, params_.input_scale, codes_);
+    sfc::quant::quantize(input, q_.params.input_scale, codes_);
     plan(batch).run(codes_, output, sfc::RunOptions{.threads = threads_});
   }
 
  private:
   const Operator& plan(int batch) {
     return plans_.get(batch, [&](int b) {
-      return std::make_unique<Operator>(layer_.shape(b), layer_.weight, layer_.bias, params_,
+      return std::make_unique<Operator>(layer_.shape(b), layer_.weight, layer_.bias, q_.params,
                                         sfc::ConvOptions{.relu = layer_.relu});
     });
   }
 
-  ConvLayer layer_;
+  ConvLayer layer_;  ///< its bias views q_.bias
   int threads_;
-  sfc::QuantizationParams params_;
-  std::pair<double, double> finetune_mse_{0, 0};
+  QuantizedLayer q_;
   std::vector<std::int8_t> codes_;
   detail::PlanCache<Operator> plans_;
 };
@@ -244,17 +297,66 @@ ConvBackendFactory direct_int8_backend(const Calibration& cal, int threads = 0) 
   };
 }
 
+namespace detail {
+
+/// Calls `f(tag)` with std::type_identity<Alg> for the first of `Algs`
+/// whose kernel size is `kernel`; false when none matches.
+template <class... Algs, class F>
+bool with_algorithm(int kernel, F&& f) {
+  return ((kernel == algorithm_2d_t<Algs>::R ? (f(std::type_identity<Algs>{}), true) : false) || ...);
+}
+
+}  // namespace detail
+
+/// The inputs of `layer` on the first options.finetune_images calibration
+/// images when the layers in `made` run quantized (through the first of
+/// `Algs` with their kernel size) and the others in float.
+template <class... Algs>
+std::vector<float> quantized_inputs(const Calibration& cal, const ConvLayer& layer,
+                                    const std::map<std::string, QuantizedLayer>& made, const QuantizedOptions& options) {
+  if (!cal.model || cal.count < 1) throw std::invalid_argument("quantized_inputs: the calibration has no images");
+  const ConvBackendFactory float_layers = direct_float_backend(options.threads);
+  Network net(cal.model, [&](const ConvLayer& l) -> std::unique_ptr<ConvBackend> {
+    const auto it = made.find(l.name);
+    if (it == made.end()) return float_layers(l);
+    std::unique_ptr<ConvBackend> b;
+    detail::with_algorithm<Algs...>(l.kernel, [&](auto tag) {
+      b = std::make_unique<QuantizedBackend<typename decltype(tag)::type>>(l, it->second, options.threads);
+    });
+    return b;
+  });
+  const int n = std::min(options.finetune_images, cal.count);
+  std::vector<float> inputs;
+  net.set_observer([&](const ConvLayer& l, std::span<const float> input, int) {
+    if (l.name == layer.name) inputs.assign(input.begin(), input.end());
+  });
+  net.forward(std::span(cal.images).first(static_cast<std::size_t>(n * net.input_elements())), n);
+  return inputs;
+}
+
 /// Frequency-wise int8 for every layer with the first of `Algs` whose
-/// kernel size matches.
+/// kernel size matches. With options.sequential (and options.finetune),
+/// the layers are fine-tuned in op order: the inputs of layer k on the
+/// fine-tuning images come from a network whose layers before k are the
+/// quantized ones already made (the others float); see calibrate_layer.
+/// Layers are calibrated once per factory and reused by later networks.
 template <class... Algs>
 ConvBackendFactory quantized_backend(const Calibration& cal, const QuantizedOptions& options) {
-  return [&cal, options](const ConvLayer& layer) -> std::unique_ptr<ConvBackend> {
+  const bool sequential = options.sequential && options.finetune;
+  auto made = std::make_shared<std::map<std::string, QuantizedLayer>>();
+  return [&cal, options, sequential, made](const ConvLayer& layer) -> std::unique_ptr<ConvBackend> {
     std::unique_ptr<ConvBackend> backend;
-    ((!backend && layer.kernel == algorithm_2d_t<Algs>::R
-          ? (backend = std::make_unique<QuantizedBackend<Algs>>(layer, cal, options), 0)
-          : 0),
-     ...);
-    if (!backend) throw std::invalid_argument("quantized: no algorithm for kernel " + std::to_string(layer.kernel));
+    const bool found = detail::with_algorithm<Algs...>(layer.kernel, [&](auto tag) {
+      using Alg = typename decltype(tag)::type;
+      auto it = made->find(layer.name);
+      if (it == made->end()) {
+        std::vector<float> inputs;
+        if (sequential) inputs = quantized_inputs<Algs...>(cal, layer, *made, options);
+        it = made->emplace(layer.name, calibrate_layer<Alg>(layer, cal, options, inputs)).first;
+      }
+      backend = std::make_unique<QuantizedBackend<Alg>>(layer, it->second, options.threads);
+    });
+    if (!found) throw std::invalid_argument("quantized: no algorithm for kernel " + std::to_string(layer.kernel));
     return backend;
   };
 }
