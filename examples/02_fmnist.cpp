@@ -30,6 +30,14 @@
 // Usage: 02_fmnist [--model MANIFEST] [--data DIR] [--images N]
 //                  [--variants NAME,NAME,...|all] [--threads N] [--batch N] [--list]
 //                  [--finetune-images N] [--finetune-iterations N]
+//                  [--finetune-sequential 0|1] [--bias-correction 0|1] [--split test|train]
+//
+// --images N classifies the first N images of the split (0, the default:
+// all of them). --split train classifies the training images that are not
+// calibration images instead of the test set: the data on which to choose
+// quantization settings without looking at the test set (no reference
+// checks; the model has seen these images, so compare drops from float,
+// not accuracies).
 //
 // --threads caps the OpenMP threads of each convolution (0, the default, is
 // OpenMP's default: all cores). Results do not depend on it. The layers of
@@ -37,7 +45,10 @@
 // more threads than there are free cores. --finetune-images and
 // --finetune-iterations set the fine-tuning of the "-ft" variants: how many
 // of the calibration images each layer is tuned on, and for how many
-// iterations (defaults: ex::QuantizedOptions).
+// iterations; --finetune-sequential 1 tunes the layers in order, each on
+// the inputs the quantized layers before it produce, and
+// --bias-correction 1 then removes each layer's mean output error from its
+// bias (defaults: ex::QuantizedOptions).
 
 #include <algorithm>
 #include <cmath>
@@ -80,15 +91,15 @@ struct VariantContext {
   int threads = 0;                 ///< 0 = OpenMP's default
   int finetune_images = ex::QuantizedOptions{}.finetune_images;  ///< calibration images per layer
   int finetune_iterations = ex::QuantizedOptions{}.finetune_iterations;
+  bool finetune_sequential = ex::QuantizedOptions{}.sequential;
+  bool bias_correction = ex::QuantizedOptions{}.bias_correction;
   /// The int8 calibration (computed on first use, then shared).
   std::function<const ex::Calibration&()> calibration;
 };
 
-/// The calibration images: the training images listed in
-/// `<model>_calib_indices.txt` beside the manifest, or the first 128.
-std::vector<float> calibration_images(const std::filesystem::path& manifest, const std::filesystem::path& data,
-                                      int& count) {
-  const ex::LabeledImages train = ex::load_fashion_mnist(data, ex::Split::train);
+/// The calibration images' indices into the training set: those listed in
+/// `<model>_calib_indices.txt` beside the manifest, or 0..127.
+std::vector<std::int64_t> calibration_indices(const std::filesystem::path& manifest, std::int64_t training_images) {
   std::filesystem::path list = manifest;
   list.replace_filename(manifest.stem().string() + "_calib_indices.txt");
   std::vector<std::int64_t> indices;
@@ -99,17 +110,45 @@ std::vector<float> calibration_images(const std::filesystem::path& manifest, con
   } else {
     for (std::int64_t i = 0; i < 128; ++i) indices.push_back(i);
   }
+  for (const std::int64_t i : indices)
+    if (i < 0 || i >= training_images)
+      throw std::invalid_argument(list.string() + ": index " + std::to_string(i) + " is not a training image");
+  return indices;
+}
+
+/// The calibration images (calibration_indices), normalized.
+std::vector<float> calibration_images(const std::filesystem::path& manifest, const std::filesystem::path& data,
+                                      int& count) {
+  const ex::LabeledImages train = ex::load_fashion_mnist(data, ex::Split::train);
+  const std::vector<std::int64_t> indices = calibration_indices(manifest, train.images.count);
   const std::int64_t size = train.images.image_size();
   std::vector<float> x(indices.size() * static_cast<std::size_t>(size));
   for (std::size_t k = 0; k < indices.size(); ++k) {
-    if (indices[k] < 0 || indices[k] >= train.images.count) {
-      throw std::invalid_argument(list.string() + ": index " + std::to_string(indices[k]) + " is not a training image");
-    }
     ex::normalize_images(train.images, indices[k], 1,
                          std::span(x).subspan(k * static_cast<std::size_t>(size), static_cast<std::size_t>(size)));
   }
   count = static_cast<int>(indices.size());
   return x;
+}
+
+/// The training images that are not calibration images, with their labels:
+/// data for choosing quantization settings without looking at the test set.
+/// (The model was trained on them, so their accuracy is higher than the test
+/// set's; what they show is the drop from float.)
+ex::LabeledImages training_images(const std::filesystem::path& manifest, const std::filesystem::path& data) {
+  ex::LabeledImages train = ex::load_fashion_mnist(data, ex::Split::train);
+  const std::vector<std::int64_t> calib = calibration_indices(manifest, train.images.count);
+  ex::LabeledImages h;
+  h.images.rows = train.images.rows;
+  h.images.cols = train.images.cols;
+  for (std::int64_t i = 0; i < train.images.count; ++i) {
+    if (std::find(calib.begin(), calib.end(), i) != calib.end()) continue;
+    const auto image = train.images.image(i);
+    h.images.pixels.insert(h.images.pixels.end(), image.begin(), image.end());
+    h.labels.push_back(train.labels[static_cast<std::size_t>(i)]);
+  }
+  h.images.count = h.images.file_count = static_cast<std::int64_t>(h.labels.size());
+  return h;
 }
 
 /// Frequency-wise int8 with 3x3 algorithm Alg3 (5x5 and 7x7 layers use
@@ -121,6 +160,8 @@ ex::Network quantized_network(const VariantContext& c, int bits, bool finetune) 
                                                    .finetune = finetune,
                                                    .finetune_images = c.finetune_images,
                                                    .finetune_iterations = c.finetune_iterations,
+                                                   .sequential = c.finetune_sequential,
+                                                   .bias_correction = c.bias_correction,
                                                    .threads = c.threads}));
 }
 
@@ -189,12 +230,15 @@ std::vector<Variant> variant_registry() {
 struct Options {
   std::filesystem::path model = std::filesystem::path(SFC_EXAMPLES_DATA_DIR) / "fmnist_res3x3.txt";
   std::filesystem::path data = ex::kFashionMnistDir;
-  std::int64_t images = 10000;
+  std::int64_t images = 0;  ///< 0: all of the split
   std::vector<std::string> variants;  // empty = all
   int threads = 0;
   int batch = 64;
   int finetune_images = ex::QuantizedOptions{}.finetune_images;
   int finetune_iterations = ex::QuantizedOptions{}.finetune_iterations;
+  bool finetune_sequential = ex::QuantizedOptions{}.sequential;
+  bool bias_correction = ex::QuantizedOptions{}.bias_correction;
+  bool train = false;  ///< classify the training images (not the calibration ones) instead of the test set
   bool list = false;
 };
 
@@ -204,7 +248,8 @@ struct Options {
                "usage: 02_fmnist [--model MANIFEST] [--data DIR] [--images N]\n"
                "                 [--variants NAME,NAME,...|all] [--threads N] [--batch N] "
                "[--list]\n"
-               "                 [--finetune-images N] [--finetune-iterations N]\n");
+               "                 [--finetune-images N] [--finetune-iterations N]\n"
+               "                 [--finetune-sequential 0|1] [--bias-correction 0|1] [--split test|train]\n");
   std::exit(2);
 }
 
@@ -255,6 +300,14 @@ Options parse_options(int argc, char** argv) {
       o.finetune_images = static_cast<int>(number(1, 1'000'000));
     } else if (a == "--finetune-iterations") {
       o.finetune_iterations = static_cast<int>(number(0, 1'000'000));
+    } else if (a == "--finetune-sequential") {
+      o.finetune_sequential = number(0, 1) == 1;
+    } else if (a == "--bias-correction") {
+      o.bias_correction = number(0, 1) == 1;
+    } else if (a == "--split") {
+      const std::string v = value();
+      if (v != "test" && v != "train") usage("--split must be test or train, got '" + v + "'");
+      o.train = v == "train";
     } else if (a == "--list") {
       o.list = true;
     } else {
@@ -339,15 +392,20 @@ int run(const Options& o) {
   }
 
   const auto model = std::make_shared<const ex::Model>(ex::load_model(o.model));
-  const ex::LabeledImages test = ex::load_fashion_mnist(o.data, ex::Split::test);
+  const ex::LabeledImages test =
+      o.train ? training_images(o.model, o.data) : ex::load_fashion_mnist(o.data, ex::Split::test);
+  const char* set_name = o.train ? "training (not calibration)" : "test";
   ex::check_data_fits(*model, test);
-  if (o.images > test.images.count) {
-    usage("--images " + std::to_string(o.images) + " but the test set has " +
+  const std::int64_t images = o.images == 0 ? test.images.count : o.images;
+  if (images > test.images.count) {
+    usage("--images " + std::to_string(o.images) + " but the " + set_name + " set has " +
           std::to_string(test.images.count));
   }
   std::optional<ex::ReferenceLogits> ref;
   const std::filesystem::path ref_path = ex::default_reference_path(o.model);
-  if (std::filesystem::exists(ref_path)) {
+  if (o.train) {
+    std::printf("training split: the training images that are not calibration images; no reference checks\n");
+  } else if (std::filesystem::exists(ref_path)) {
     ref = ex::load_reference(ref_path, model->classes);
     for (std::size_t i = 0; i < ref->rows() && i < test.labels.size(); ++i) {
       if (ref->labels[i] != test.labels[i]) {
@@ -366,8 +424,8 @@ int run(const Options& o) {
                   std::count_if(model->ops.begin(), model->ops.end(),
                                 [](const ex::Op& op) { return op.kind == ex::OpKind::conv; })),
               static_cast<long long>(model->parameters()), model->macs_per_image() / 1e6);
-  std::printf("data: %lld of %lld test images from %s, batches of %d, threads %d (0 = all)\n",
-              static_cast<long long>(o.images), static_cast<long long>(test.images.count),
+  std::printf("data: %lld of %lld %s images from %s, batches of %d, threads %d (0 = all)\n",
+              static_cast<long long>(images), static_cast<long long>(test.images.count), set_name,
               o.data.string().c_str(), o.batch, o.threads);
   if (ref) {
     std::printf("reference: %s (logits of %zu images", ref_path.string().c_str(), ref->rows());
@@ -376,13 +434,14 @@ int run(const Options& o) {
                   static_cast<long long>(ref->accuracy->total));
     }
     std::printf(")\n");
-  } else {
+  } else if (!o.train) {
     std::printf("reference: none (%s not found); nothing to check against\n",
                 ref_path.string().c_str());
   }
 
   std::optional<ex::Calibration> calibration;
-  const VariantContext context{model, o.data, o.threads, o.finetune_images, o.finetune_iterations, [&]() -> const ex::Calibration& {
+  const VariantContext context{model, o.data, o.threads, o.finetune_images, o.finetune_iterations,
+                               o.finetune_sequential, o.bias_correction, [&]() -> const ex::Calibration& {
                                  if (!calibration) {
                                    int count = 0;
                                    const std::vector<float> x = calibration_images(o.model, o.data, count);
@@ -400,10 +459,10 @@ int run(const Options& o) {
     Row row;
     row.variant = v;
     row.backends = describe_backends(net);
-    row.eval = ex::evaluate(net, test, o.images, o.batch);
+    row.eval = ex::evaluate(net, test, images, o.batch);
     row.cost = ex::model_cost(*model, v->alg3x3, widths_of(v->bits));
     if (ref) {
-      row.compared = std::min<std::int64_t>(o.images, static_cast<std::int64_t>(ref->rows()));
+      row.compared = std::min<std::int64_t>(images, static_cast<std::int64_t>(ref->rows()));
       row.max_diff = ex::max_abs_diff(row.eval, *ref);
       for (std::int64_t i = 0; i < row.compared; ++i)
         if (ex::argmax(row.eval.row(i)) == ref->predicted[static_cast<std::size_t>(i)])
@@ -420,7 +479,7 @@ int run(const Options& o) {
             kLogitTolerance);
         failed = true;
       }
-      if (ref->accuracy && o.images == ref->accuracy->total &&
+      if (ref->accuracy && images == ref->accuracy->total &&
           row.eval.correct != ref->accuracy->correct) {
         std::printf("FAILED: %s: %lld/%lld correct, the reference has %lld/%lld\n", v->name.c_str(),
                     static_cast<long long>(row.eval.correct),
@@ -448,8 +507,8 @@ int run(const Options& o) {
   if (ref) {
     std::printf("ref max|diff|: largest |logit - reference logit| over test images 0..%lld.\n",
                 static_cast<long long>(
-                    std::min<std::int64_t>(o.images, static_cast<std::int64_t>(ref->rows())) - 1));
-    if (ref->accuracy && o.images != ref->accuracy->total) {
+                    std::min<std::int64_t>(images, static_cast<std::int64_t>(ref->rows())) - 1));
+    if (ref->accuracy && images != ref->accuracy->total) {
       std::printf("(the accuracy is checked against the reference only on all %lld test images)\n",
                   static_cast<long long>(ref->accuracy->total));
     }
