@@ -200,6 +200,108 @@ TEST(Finetune, PowerOfTwoScalesLowerTheOutputError) {
   }
 }
 
+// Free scales (options.power_of_two = false): s = 2^t from the given
+// scales themselves, never worse than them, and the operator agrees.
+TEST(Finetune, FreeScalesStartFromTheGivenOnes) {
+  const auto shape = sfc::Conv2dShape::square(2, 12, 12, 14, 3, 1);
+  const auto x = random_floats(static_cast<std::size_t>(shape.input_elements()), 15, true);
+  const auto w = random_floats(static_cast<std::size_t>(shape.weight_elements()), 16, false, 0.1f);
+  float max_in = 0;
+  for (const float v : x) max_in = std::max(max_in, v);
+  for (const int bits : {8, 5}) {
+    sfc::QuantizationParams start;
+    start.input_scale = sfc::quant::symmetric_scale(max_in, 8);
+    start.data_bits = start.weight_bits = bits;
+    // Starting scales that are not powers of two.
+    const auto pow2 = sfc::quant::finetune_power_of_two<Alg>(shape, x, w, start, {.iterations = 0, .threads = 1});
+    start.data_scales = pow2.params.data_scales;
+    start.weight_scales = pow2.params.weight_scales;
+    for (float& s : start.data_scales) s *= 0.7f;
+    for (float& s : start.weight_scales) s *= 0.6f;
+
+    const sfc::quant::FinetuneOptions none{.iterations = 0, .power_of_two = false, .threads = 1};
+    const auto r0 = sfc::quant::finetune_scales<Alg>(shape, x, w, start, none);
+    ASSERT_EQ(r0.params.data_scales.size(), start.data_scales.size());
+    for (std::size_t i = 0; i < start.data_scales.size(); ++i)
+      EXPECT_FLOAT_EQ(r0.params.data_scales[i], start.data_scales[i]);
+    ASSERT_EQ(r0.params.weight_scales.size(), start.weight_scales.size());
+    for (std::size_t i = 0; i < start.weight_scales.size(); ++i)
+      EXPECT_FLOAT_EQ(r0.params.weight_scales[i], start.weight_scales[i]);
+    EXPECT_NEAR(operator_mse(shape, x, w, start), r0.initial_mse, 0.05 * r0.initial_mse);
+
+    const sfc::quant::FinetuneOptions tune{.iterations = 120, .power_of_two = false, .threads = 1};
+    const auto r = sfc::quant::finetune_scales<Alg>(shape, x, w, start, tune);
+    EXPECT_EQ(r.initial_mse, r0.initial_mse);
+    EXPECT_LE(r.final_mse, r.initial_mse);
+    if (bits == 5) {
+      EXPECT_LT(r.final_mse, 0.8 * r.initial_mse) << "fine-tuning did not help at 5 bits";
+    }
+    int not_power_of_two = 0;
+    for (const float s : r.params.data_scales) {
+      int e = 0;
+      not_power_of_two += std::frexp(s, &e) != 0.5f;
+    }
+    EXPECT_GT(not_power_of_two, 0) << "free scales came out as powers of two";
+    EXPECT_NEAR(operator_mse(shape, x, w, r.params), r.final_mse, 0.05 * r.final_mse);
+    auto two = tune;
+    two.threads = 2;
+    const auto again = sfc::quant::finetune_scales<Alg>(shape, x, w, start, two);
+    EXPECT_EQ(again.params.data_scales, r.params.data_scales);
+    EXPECT_EQ(again.params.weight_scales, r.params.weight_scales);
+    // finetune_power_of_two ignores power_of_two = false.
+    const auto forced = sfc::quant::finetune_power_of_two<Alg>(shape, x, w, start, tune);
+    for (const float s : forced.params.data_scales) {
+      int e = 0;
+      EXPECT_EQ(std::frexp(s, &e), 0.5f) << "not a power of two: " << s;
+    }
+  }
+}
+
+// A holdout: the last samples only choose the iterate returned, every
+// holdout_every iterations; the MSEs reported are theirs.
+TEST(Finetune, HoldoutChoosesTheIterate) {
+  const auto shape = sfc::Conv2dShape::square(4, 8, 8, 14, 3, 1);
+  const auto x = random_floats(static_cast<std::size_t>(shape.input_elements()), 25, true);
+  const auto w = random_floats(static_cast<std::size_t>(shape.weight_elements()), 26, false, 0.1f);
+  float max_in = 0;
+  for (const float v : x) max_in = std::max(max_in, v);
+  sfc::QuantizationParams start;
+  start.input_scale = sfc::quant::symmetric_scale(max_in, 8);
+  start.data_bits = start.weight_bits = 5;
+  {  // explicit starting scales (the max-abs defaults of all the samples)
+    const auto s0 = sfc::quant::finetune_power_of_two<Alg>(shape, x, w, start, {.iterations = 0, .threads = 1});
+    start.data_scales = s0.params.data_scales;
+    start.weight_scales = s0.params.weight_scales;
+  }
+  const sfc::quant::FinetuneOptions options{.iterations = 60, .threads = 1, .holdout = 3, .holdout_every = 7};
+  const auto r = sfc::quant::finetune_power_of_two<Alg>(shape, x, w, start, options);
+  EXPECT_LE(r.final_mse, r.initial_mse);
+  EXPECT_TRUE(r.best_iteration % 7 == 0 || r.best_iteration == 60) << r.best_iteration;
+  // The reported MSEs are the operator's on the holdout samples (the last 3).
+  auto held = shape;
+  held.batch = 3;
+  const auto per_sample = static_cast<std::size_t>(shape.input_elements() / shape.batch);
+  const std::vector<float> xh(x.begin() + static_cast<std::ptrdiff_t>(per_sample), x.end());
+  EXPECT_NEAR(operator_mse(held, xh, w, r.params), r.final_mse, 0.05 * r.final_mse);
+  const auto r0 = sfc::quant::finetune_power_of_two<Alg>(held, xh, w, start, {.iterations = 0, .threads = 1});
+  EXPECT_NEAR(r0.initial_mse, r.initial_mse, 1e-6 * r.initial_mse);
+  // Deterministic across threads.
+  auto two = options;
+  two.threads = 2;
+  const auto again = sfc::quant::finetune_power_of_two<Alg>(shape, x, w, start, two);
+  EXPECT_EQ(again.params.weight_scales, r.params.weight_scales);
+  EXPECT_EQ(again.best_iteration, r.best_iteration);
+  // Errors.
+  for (const int bad : {-1, 4, 5}) {
+    auto o = options;
+    o.holdout = bad;
+    EXPECT_THROW(sfc::quant::finetune_power_of_two<Alg>(shape, x, w, start, o), sfc::Error) << bad;
+  }
+  auto o = options;
+  o.holdout_every = 0;
+  EXPECT_THROW(sfc::quant::finetune_power_of_two<Alg>(shape, x, w, start, o), sfc::Error);
+}
+
 // Sequential calibration tunes a layer on the inputs the quantized layers
 // before it produce (`input`) against the float layer on the float model's
 // inputs (`target_input`); mean_error is the per-channel bias of that

@@ -1,14 +1,16 @@
 #pragma once
 /// \file
-/// Power-of-two fine-tuning of a quantized layer's scales (DESIGN.md 2).
+/// Fine-tuning of a quantized layer's scales (DESIGN.md 2).
 ///
-/// `finetune_power_of_two<Algorithm>(shape, input, weights, start)` takes a
-/// layer, a few calibration inputs (float, NCHW, `shape.batch` samples) and
-/// starting QuantizationParams (input scale, bits, weight granularity, and
-/// max-abs scales, or empty for the defaults below), and returns
-/// power-of-two scales s = 2^ceil(t) that minimize the mean squared error
-/// of the layer's output (before bias and activation) against the float
-/// layer on those inputs:
+/// `finetune_scales<Algorithm>(shape, input, weights, start, options)` takes
+/// a layer, a few calibration inputs (float, NCHW, `shape.batch` samples)
+/// and starting QuantizationParams (input scale, bits, weight granularity,
+/// and max-abs scales, or empty for the defaults below), and returns the
+/// data and weight scales that minimize the mean squared error of the
+/// layer's output (before bias and activation) against the float layer on
+/// those inputs. With `options.power_of_two` (the default, the paper's
+/// scheme; `finetune_power_of_two` always sets it) the scales are
+/// s = 2^ceil(t); without, s = 2^t, any positive float:
 ///
 /// - the model of the quantized layer is QuantizedConv2d's: int8 input
 ///   codes, exact integer data transform, b-bit codes per slot
@@ -20,8 +22,14 @@
 ///   estimator for rounding and for ceil);
 /// - t is updated with Adam (steps in log2 units, cosine decay) from t = log2 of the
 ///   starting scales, which never clip; the best scales seen are returned,
-///   so the result is never worse than the starting power-of-two scales on
-///   the calibration inputs.
+///   so the result is never worse than the starting scales (rounded up to
+///   powers of two if so) on the samples that choose.
+///
+/// The samples that choose are all of them, or with `options.holdout` = h
+/// the last h: the first batch - h give the gradient, the last h only pick
+/// the iterate returned (early stopping: tuning a handful of samples alone
+/// overfits them, and the scales then do worse on other inputs). The
+/// holdout runs every `options.holdout_every` iterations and at the last.
 ///
 /// `options.target_input` sets other float inputs whose float layer output
 /// is the target (sequential calibration: `input` is what the quantized
@@ -63,6 +71,10 @@ struct FinetuneOptions {
   double learning_rate = 0.01;
   bool tune_data = true;     ///< fine-tune the data scales
   bool tune_weights = true;  ///< fine-tune the weight scales
+  /// Scales s = 2^ceil(t), powers of two (the paper's); false: s = 2^t,
+  /// any positive float, starting from the given scales themselves.
+  /// finetune_power_of_two always sets it.
+  bool power_of_two = true;
   /// Threads (OpenMP; 0 = its default). The result does not depend on it.
   int threads = 0;
   /// The float inputs whose float layer output is the target, when they are
@@ -71,19 +83,29 @@ struct FinetuneOptions {
   /// `input` what the already-quantized layers before it feed it, so that
   /// the scales are tuned on the inputs the quantized layer will see.
   std::span<const float> target_input = {};
+  /// The last `holdout` of the shape.batch samples are not tuned on: they
+  /// choose the returned scales (the iterate with the smallest output MSE
+  /// on them: early stopping, against overfitting a few samples). 0: the
+  /// tuning samples choose. Must be less than shape.batch.
+  int holdout = 0;
+  /// With a holdout, the iterations at which it runs and may choose: every
+  /// holdout_every-th, and the last (each costs a forward pass on its
+  /// samples). Must be >= 1.
+  int holdout_every = 10;
 };
 
 struct FinetuneResult {
-  /// `start` with power-of-two data and weight scales.
+  /// `start` with the tuned data and weight scales.
   QuantizationParams params;
-  /// Output MSE with the starting scales rounded up to powers of two.
+  /// Output MSE on the samples that choose (the holdout ones, or else all)
+  /// with the starting scales (rounded up to powers of two if so).
   double initial_mse = 0;
-  /// Output MSE with the returned scales (the smallest seen).
+  /// Output MSE there with the returned scales (the smallest seen).
   double final_mse = 0;
   /// The iteration that gave the returned scales (0: the start).
   int best_iteration = 0;
   /// Per output channel, the mean of (quantized - target) output over the
-  /// calibration outputs with the returned scales: subtracting it from the
+  /// outputs of all the samples with the returned scales: subtracting it from the
   /// bias removes the layer's systematic error on these inputs (bias
   /// correction).
   std::vector<float> mean_error;
@@ -167,11 +189,14 @@ struct Adam {
 }  // namespace detail
 
 template <class Algorithm>
-FinetuneResult finetune_power_of_two(const Conv2dShape& shape, std::span<const float> input,
-                                     std::span<const float> weights, const QuantizationParams& start,
-                                     const FinetuneOptions& options = {}) {
+FinetuneResult finetune_scales(const Conv2dShape& shape, std::span<const float> input,
+                               std::span<const float> weights, const QuantizationParams& start,
+                               const FinetuneOptions& options = {}) {
   using A2 = algorithm_2d_t<Algorithm>;
-  constexpr const char* who = "sfc::quant::finetune_power_of_two";
+  constexpr const char* who = "sfc::quant::finetune_scales";
+  const auto scale_of = [&](double t) {
+    return options.power_of_two ? detail::power_of_two(t) : static_cast<float>(std::exp2(t));
+  };
   constexpr int M = A2::M, T = A2::T;
   throw_if_error(shape.validate(), who);
   sfc::detail::check_kernel(who, shape, A2::R);
@@ -186,6 +211,12 @@ FinetuneResult finetune_power_of_two(const Conv2dShape& shape, std::span<const f
                               target_input.first(static_cast<std::size_t>(shape.input_elements())));
   }
   if (options.iterations < 0) throw Error(std::string(who) + ": iterations must be >= 0");
+  if (options.holdout < 0 || options.holdout >= shape.batch) {
+    throw Error(std::string(who) + ": holdout must be in [0, batch), got " + std::to_string(options.holdout));
+  }
+  if (options.holdout_every < 1) {
+    throw Error(std::string(who) + ": holdout_every must be >= 1, got " + std::to_string(options.holdout_every));
+  }
   if (!(options.learning_rate > 0) || !std::isfinite(options.learning_rate)) {
     throw Error(std::string(who) + ": learning_rate must be finite and positive");
   }
@@ -260,26 +291,34 @@ FinetuneResult finetune_power_of_two(const Conv2dShape& shape, std::span<const f
         std::fill_n(mask.begin() + (i * M + j) * cols + t * Cout, Cout, valid);
       }
   const double outputs = static_cast<double>(shape.batch * Cout * OH * OW);
+  // Tiles [0, tuned_tiles) belong to the tuning samples, the rest to the
+  // holdout ones; their outputs in each row of Y.
+  const std::int64_t tuned_tiles = (shape.batch - options.holdout) * tiles_h * tiles_w;
+  const auto tuned_cols = static_cast<std::size_t>(tuned_tiles * Cout);
+  const double tuned_outputs = static_cast<double>((shape.batch - options.holdout) * Cout * OH * OW);
+  const double chosen_outputs = options.holdout > 0 ? outputs - tuned_outputs : tuned_outputs;
 
   std::vector<float> P(static_cast<std::size_t>(T * cols)), Y(mask.size());
   std::vector<float> Ut(U.size());
   const int threads = sfc::detail::resolve_threads(options.threads, who);
-  // P = data x w^T per slot, then Y = A^T P on the valid outputs.
-  const auto forward = [&](const std::vector<float>& data, const std::vector<float>& w) {
+  // P = data x w^T per slot, then Y = A^T P on the valid outputs, of the
+  // first `tiles` tiles (the columns of the rest are left as they are).
+  const auto forward = [&](const std::vector<float>& data, const std::vector<float>& w, std::int64_t tiles) {
+    const std::int64_t n = tiles * Cout;
     detail::parallel_for(T, threads, [&](std::int64_t q) {
       const float* u = w.data() + q * weight_block;
       float* ut = Ut.data() + q * weight_block;
       for (std::int64_t o = 0; o < Cout; ++o)
         for (std::int64_t c = 0; c < Cin; ++c) ut[c * Cout + o] = u[o * Cin + c];
-      detail::gemm_nn(Nt, Cout, Cin, data.data() + q * slot_block, Cin, ut, Cout, P.data() + q * cols, Cout);
+      detail::gemm_nn(tiles, Cout, Cin, data.data() + q * slot_block, Cin, ut, Cout, P.data() + q * cols, Cout);
     });
     detail::parallel_for(MM, threads, [&](std::int64_t r) {
       float* y = Y.data() + r * cols;
-      detail::gemm_nn(1, cols, T, At.data() + r * T, T, P.data(), cols, y, cols);
-      for (std::int64_t i = 0; i < cols; ++i) y[i] *= mask[static_cast<std::size_t>(r * cols + i)];
+      detail::gemm_nn(1, n, T, At.data() + r * T, T, P.data(), cols, y, cols);
+      for (std::int64_t i = 0; i < n; ++i) y[i] *= mask[static_cast<std::size_t>(r * cols + i)];
     });
   };
-  forward(Xf, U);
+  forward(Xf, U, Nt);
   const std::vector<float> target = Y;
 
   // Scales as log2 values, from the start (or the max-abs defaults).
@@ -320,30 +359,38 @@ FinetuneResult finetune_power_of_two(const Conv2dShape& shape, std::span<const f
     // Forward with s = 2^ceil(t).
     detail::parallel_for(T, threads, [&](std::int64_t q) {
       detail::fake_quantize(X.data() + q * slot_block, slot_block,
-                            detail::power_of_two(td[data_group(static_cast<int>(q))]), lo, hi,
+                            scale_of(td[data_group(static_cast<int>(q))]), lo, hi,
                             Xq.data() + q * slot_block, dXq.data() + q * slot_block);
       for (std::int64_t o = 0; o < Cout; ++o) {
         const auto g = static_cast<std::size_t>(weight_group(start.weight_granularity, static_cast<int>(q), o, Cout));
         const auto at = static_cast<std::size_t>(q * Cout + o) * static_cast<std::size_t>(Cin);
-        detail::fake_quantize(U.data() + at, static_cast<std::size_t>(Cin), detail::power_of_two(tw[g]), -wmax, wmax,
+        detail::fake_quantize(U.data() + at, static_cast<std::size_t>(Cin), scale_of(tw[g]), -wmax, wmax,
                               Uq.data() + at, dUq.data() + at);
       }
     });
-    forward(Xq, Uq);
-    double sum = 0;
-    for (std::size_t i = 0; i < Y.size(); ++i) {
-      Y[i] -= target[i];  // the error E
-      sum += static_cast<double>(Y[i]) * Y[i];
-    }
-    const double mse = sum / outputs;
+    // The holdout samples run (and choose) every holdout_every iterations
+    // and at the last; the tuning samples run every iteration.
+    const bool choose =
+        options.holdout == 0 || it % options.holdout_every == 0 || it == options.iterations;
+    const std::int64_t run_cols = choose ? cols : static_cast<std::int64_t>(tuned_cols);
+    forward(Xq, Uq, choose ? Nt : tuned_tiles);
+    double tuned_sum = 0, holdout_sum = 0;
+    for (std::int64_t r = 0; r < MM; ++r)
+      for (std::int64_t c = 0; c < run_cols; ++c) {
+        const auto i = static_cast<std::size_t>(r * cols + c);
+        Y[i] -= target[i];  // the error E
+        const double e2 = static_cast<double>(Y[i]) * Y[i];
+        (c < static_cast<std::int64_t>(tuned_cols) ? tuned_sum : holdout_sum) += e2;
+      }
+    const double mse = (options.holdout > 0 ? holdout_sum : tuned_sum) / chosen_outputs;
     if (it == 0) result.initial_mse = mse;
-    if (mse < best) {
+    if (choose && mse < best) {
       best = mse;
       result.best_iteration = it;
       result.params.data_scales.resize(td.size());
-      for (std::size_t i = 0; i < td.size(); ++i) result.params.data_scales[i] = detail::power_of_two(td[i]);
+      for (std::size_t i = 0; i < td.size(); ++i) result.params.data_scales[i] = scale_of(td[i]);
       result.params.weight_scales.resize(tw.size());
-      for (std::size_t i = 0; i < tw.size(); ++i) result.params.weight_scales[i] = detail::power_of_two(tw[i]);
+      for (std::size_t i = 0; i < tw.size(); ++i) result.params.weight_scales[i] = scale_of(tw[i]);
       std::vector<double> err(static_cast<std::size_t>(Cout), 0.0);
       for (std::size_t i = 0; i < Y.size(); ++i) err[i % static_cast<std::size_t>(Cout)] += Y[i];
       result.mean_error.resize(err.size());
@@ -352,25 +399,28 @@ FinetuneResult finetune_power_of_two(const Conv2dShape& shape, std::span<const f
     }
     if (it == options.iterations) break;
 
-    // Backward: dL/dP = (2 / outputs) A E, then per slot the products'
-    // inputs; per-slot partial sums are added in a fixed order.
-    const auto gscale = static_cast<float>(2.0 / outputs);
+    // Backward, on the tuning samples' tiles only (the first tuned_tiles):
+    // dL/dP = (2 / outputs) A E, then per slot the products' inputs;
+    // per-slot partial sums are added in a fixed order.
+    const auto gscale = static_cast<float>(2.0 / tuned_outputs);
+    const auto tuned = static_cast<std::int64_t>(tuned_cols);
     detail::parallel_for(T, threads, [&](std::int64_t q) {
-      float* g = G.data() + q * cols;  // Nt x Cout
-      detail::gemm_nn(1, cols, MM, A.data() + q * MM, MM, Y.data(), cols, g, cols);
-      for (std::int64_t i = 0; i < cols; ++i) g[i] *= gscale;
+      float* g = G.data() + q * cols;  // Nt x Cout, of which tuned_tiles x Cout
+      detail::gemm_nn(1, tuned, MM, A.data() + q * MM, MM, Y.data(), cols, g, cols);
+      for (std::int64_t i = 0; i < tuned; ++i) g[i] *= gscale;
       if (options.tune_data) {
         float* gx = gradX.data() + q * slot_block;
         const float* dx = dXq.data() + q * slot_block;
-        detail::gemm_nn(Nt, Cin, Cout, g, Cout, Uq.data() + q * weight_block, Cin, gx, Cin);
+        detail::gemm_nn(tuned_tiles, Cin, Cout, g, Cout, Uq.data() + q * weight_block, Cin, gx, Cin);
         double sum_q = 0;
-        for (std::size_t i = 0; i < slot_block; ++i) sum_q += static_cast<double>(gx[i]) * dx[i];
+        for (std::size_t i = 0; i < static_cast<std::size_t>(tuned_tiles * Cin); ++i)
+          sum_q += static_cast<double>(gx[i]) * dx[i];
         gd_slot[static_cast<std::size_t>(q)] = sum_q;
       }
       if (options.tune_weights) {
         float* gu = gradU.data() + q * weight_block;
         const float* dw = dUq.data() + q * weight_block;
-        detail::gemm_tn(Cout, Cin, Nt, g, Cout, Xq.data() + q * slot_block, Cin, gu, Cin);
+        detail::gemm_tn(Cout, Cin, tuned_tiles, g, Cout, Xq.data() + q * slot_block, Cin, gu, Cin);
         for (std::int64_t o = 0; o < Cout; ++o) {
           double sum_o = 0;
           for (std::int64_t c = 0; c < Cin; ++c) sum_o += static_cast<double>(gu[o * Cin + c]) * dw[o * Cin + c];
@@ -382,10 +432,10 @@ FinetuneResult finetune_power_of_two(const Conv2dShape& shape, std::span<const f
     std::fill(gw.begin(), gw.end(), 0.0);
     for (int q = 0; q < T; ++q) {
       const auto k = data_group(q);
-      gd[k] += gd_slot[static_cast<std::size_t>(q)] * ln2 * detail::power_of_two(td[k]);
+      gd[k] += gd_slot[static_cast<std::size_t>(q)] * ln2 * scale_of(td[k]);
       for (std::int64_t o = 0; o < Cout; ++o) {
         const auto j = static_cast<std::size_t>(weight_group(start.weight_granularity, q, o, Cout));
-        gw[j] += gw_slot[static_cast<std::size_t>(q * Cout + o)] * ln2 * detail::power_of_two(tw[j]);
+        gw[j] += gw_slot[static_cast<std::size_t>(q * Cout + o)] * ln2 * scale_of(tw[j]);
       }
     }
     const double step =
@@ -395,6 +445,16 @@ FinetuneResult finetune_power_of_two(const Conv2dShape& shape, std::span<const f
   }
   result.final_mse = best;
   return result;
+}
+
+/// finetune_scales with power-of-two scales (options.power_of_two is
+/// ignored: always true).
+template <class Algorithm>
+FinetuneResult finetune_power_of_two(const Conv2dShape& shape, std::span<const float> input,
+                                     std::span<const float> weights, const QuantizationParams& start,
+                                     FinetuneOptions options = {}) {
+  options.power_of_two = true;
+  return finetune_scales<Algorithm>(shape, input, weights, start, options);
 }
 
 }  // namespace sfc::quant
