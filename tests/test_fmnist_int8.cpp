@@ -103,15 +103,16 @@ TEST(FmnistInt8, SequentialCalibration) {
   ex::normalize_images(train.images, 0, 3, images);
   const ex::Calibration cal = ex::calibrate(model, images, 3, 1);
   ASSERT_EQ(cal.count, 3);
-  const ex::QuantizedOptions options{.bits = 6, .finetune = true, .finetune_images = 2, .finetune_iterations = 4,
-                                     .sequential = true, .bias_correction = true, .threads = 1};
+  const ex::QuantizedOptions options{.bits = 6, .finetune = true, .finetune_images = 2, .finetune_holdout = 1,
+                                     .finetune_iterations = 4, .sequential = true, .bias_correction = true, .threads = 1};
   ex::Network reference(model, ex::direct_float_backend(1));
   const auto layers = reference.conv_layers();
   ASSERT_GE(layers.size(), 2u);
 
-  // Nothing quantized yet: the float model's inputs of the first 2 images.
+  // Nothing quantized yet: the float model's inputs of the first 3 images
+  // (2 tuned on, 1 held out).
   const std::vector<float> first = ex::quantized_inputs<Alg>(cal, layers[0], {}, options);
-  const auto n0 = static_cast<std::size_t>(layers[0].input_elements(2));
+  const auto n0 = static_cast<std::size_t>(layers[0].input_elements(3));
   ASSERT_EQ(first.size(), n0);
   EXPECT_TRUE(std::equal(first.begin(), first.end(), cal.at(layers[0]).inputs.begin()));
   // The first layer quantized: the second layer's inputs move, a little.
@@ -119,7 +120,7 @@ TEST(FmnistInt8, SequentialCalibration) {
       {layers[0].name, ex::calibrate_layer<Alg>(layers[0], cal, options, first)}};
   const std::vector<float> second = ex::quantized_inputs<Alg>(cal, layers[1], made, options);
   const std::vector<float>& second_float = cal.at(layers[1]).inputs;
-  ASSERT_EQ(second.size(), static_cast<std::size_t>(layers[1].input_elements(2)));
+  ASSERT_EQ(second.size(), static_cast<std::size_t>(layers[1].input_elements(3)));
   double diff = 0, norm = 0;
   for (std::size_t i = 0; i < second.size(); ++i) {
     diff += (second[i] - second_float[i]) * double{second[i] - second_float[i]};

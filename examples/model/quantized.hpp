@@ -17,8 +17,8 @@
 /// - frequency-wise (sfc::QuantizedConv2d): transformed data with one scale
 ///   per transform slot (calibration maximum of the transformed int8 inputs),
 ///   transformed weights with one scale per (slot, output channel), both at
-///   `bits`; optionally fine-tuned to power-of-two scales on the layer's
-///   output error (sfc/quantization/finetune.hpp). The algorithm is the
+///   `bits`; optionally fine-tuned on the layer's output error, as powers
+///   of two or free (sfc/quantization/finetune.hpp). The algorithm is the
 ///   first of the backend's list whose kernel size matches the layer.
 ///
 /// Calibration runs the float model (direct convolution) on the calibration
@@ -174,9 +174,13 @@ class DirectInt8Backend final : public ConvBackend {
 /// Options of the frequency-wise quantized backends.
 struct QuantizedOptions {
   int bits = 8;           ///< transformed data and weights, 4 to 8
-  bool finetune = false;  ///< power-of-two scales fine-tuned on the layer output
-  int finetune_images = 8;
+  bool finetune = false;  ///< scales fine-tuned on the layer output
+  int finetune_images = 16;    ///< calibration images tuned on
+  /// The next calibration images after those, which choose the returned
+  /// scales (FinetuneOptions::holdout; 0: the tuned images choose).
+  int finetune_holdout = 48;
   int finetune_iterations = 200;
+  bool power_of_two = true;  ///< power-of-two fine-tuned scales (else any)
   /// Fine-tune the layers in op order, each on the inputs that the already
   /// quantized layers before it produce, against the float model's output
   /// of that layer (without: each layer on the float model's inputs).
@@ -196,8 +200,10 @@ struct QuantizedLayer {
 };
 
 /// Scales for `layer` through Alg: per-slot max-abs of its transformed int8
-/// calibration inputs, then, with options.finetune, power-of-two scales
-/// fine-tuned on the first options.finetune_images calibration images:
+/// calibration inputs, then, with options.finetune, scales (powers of two
+/// if options.power_of_two) fine-tuned on the first options.finetune_images
+/// calibration images, the next options.finetune_holdout choosing the
+/// iterate (FinetuneOptions::holdout):
 /// on `inputs` (what the quantized layers before it produce on them) when
 /// given, else on the float model's inputs; the target is always the float
 /// layer on the float model's inputs.
@@ -218,18 +224,21 @@ QuantizedLayer calibrate_layer(const ConvLayer& layer, const Calibration& cal, c
   sfc::quant::observe<Alg>(layer.shape(data.images), codes, stats);
   p.data_scales = sfc::quant::data_scales(stats, p.input_scale, {.bits = options.bits});
   if (!options.finetune) return q;
-  const int n = std::min(options.finetune_images, data.images);
+  const int n = std::min(options.finetune_images + options.finetune_holdout, data.images);
+  const int holdout = std::min(options.finetune_holdout, n - 1);
   const auto count = static_cast<std::size_t>(layer.input_elements(n));
   const auto reference = std::span(data.inputs).first(count);
   if (!inputs.empty() && inputs.size() < count) {
     throw std::invalid_argument("calibrate_layer: " + layer.name + ": " + std::to_string(inputs.size()) +
                                 " inputs, need " + std::to_string(count));
   }
-  const auto r = sfc::quant::finetune_power_of_two<Alg>(
+  const auto r = sfc::quant::finetune_scales<Alg>(
       layer.shape(n), inputs.empty() ? reference : inputs.first(count), layer.weight, p,
       {.iterations = options.finetune_iterations,
+       .power_of_two = options.power_of_two,
        .threads = options.threads,
-       .target_input = inputs.empty() ? std::span<const float>{} : reference});
+       .target_input = inputs.empty() ? std::span<const float>{} : reference,
+       .holdout = holdout});
   p = r.params;
   q.finetune_mse = {r.initial_mse, r.final_mse};
   if (options.bias_correction)
@@ -308,8 +317,8 @@ bool with_algorithm(int kernel, F&& f) {
 
 }  // namespace detail
 
-/// The inputs of `layer` on the first options.finetune_images calibration
-/// images when the layers in `made` run quantized (through the first of
+/// The inputs of `layer` on the first options.finetune_images +
+/// options.finetune_holdout calibration images when the layers in `made` run quantized (through the first of
 /// `Algs` with their kernel size) and the others in float.
 template <class... Algs>
 std::vector<float> quantized_inputs(const Calibration& cal, const ConvLayer& layer,
@@ -325,7 +334,7 @@ std::vector<float> quantized_inputs(const Calibration& cal, const ConvLayer& lay
     });
     return b;
   });
-  const int n = std::min(options.finetune_images, cal.count);
+  const int n = std::min(options.finetune_images + options.finetune_holdout, cal.count);
   std::vector<float> inputs;
   net.set_observer([&](const ConvLayer& l, std::span<const float> input, int) {
     if (l.name == layer.name) inputs.assign(input.begin(), input.end());
