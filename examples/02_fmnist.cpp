@@ -13,9 +13,10 @@
 // the model's calibration images of the training set: direct-i8 (standard
 // post-training quantization: per-tensor activations, per-channel weights)
 // and, for each 3x3 algorithm and 8, 6 and 4 transform bits,
-// sfc::QuantizedConv2d with frequency-wise scales ("<alg>-i<bits>") and
+// sfc::QuantizedConv2d with frequency-wise max-abs scales ("<alg>-i<bits>"),
 // with power-of-two scales fine-tuned on each layer's output
-// ("<alg>-i<bits>-ft"). 5x5 and 7x7 layers run through SFC-6(6x6,5x5) and
+// ("<alg>-i<bits>-ft", the paper's scheme) and with free (any positive
+// float) scales fine-tuned the same way ("<alg>-i<bits>-ftf"). 5x5 and 7x7 layers run through SFC-6(6x6,5x5) and
 // SFC-6(4x4,7x7).
 //
 // It prints the multiplications of every conv layer (direct and each fast
@@ -29,7 +30,7 @@
 //
 // Usage: 02_fmnist [--model MANIFEST] [--data DIR] [--images N]
 //                  [--variants NAME,NAME,...|all] [--threads N] [--batch N] [--list]
-//                  [--finetune-images N] [--finetune-iterations N]
+//                  [--finetune-images N] [--finetune-holdout N] [--finetune-iterations N]
 //                  [--finetune-sequential 0|1] [--bias-correction 0|1] [--split test|train]
 //
 // --images N classifies the first N images of the split (0, the default:
@@ -42,9 +43,11 @@
 // --threads caps the OpenMP threads of each convolution (0, the default, is
 // OpenMP's default: all cores). Results do not depend on it. The layers of
 // this model are small, so on a busy machine one thread can be faster than
-// more threads than there are free cores. --finetune-images and
-// --finetune-iterations set the fine-tuning of the "-ft" variants: how many
-// of the calibration images each layer is tuned on, and for how many
+// more threads than there are free cores. --finetune-images,
+// --finetune-holdout and --finetune-iterations set the fine-tuning of the
+// "-ft" and "-ftf" variants: how many of the calibration images each layer
+// is tuned on, how many of the next ones choose the iterate kept (early
+// stopping; sfc::quant::FinetuneOptions::holdout), and for how many
 // iterations; --finetune-sequential 1 tunes the layers in order, each on
 // the inputs the quantized layers before it produce, and
 // --bias-correction 1 then removes each layer's mean output error from its
@@ -89,10 +92,9 @@ struct VariantContext {
   std::shared_ptr<const ex::Model> model;
   std::filesystem::path data_dir;  ///< the IDX files (training images for calibration)
   int threads = 0;                 ///< 0 = OpenMP's default
-  int finetune_images = ex::QuantizedOptions{}.finetune_images;  ///< calibration images per layer
-  int finetune_iterations = ex::QuantizedOptions{}.finetune_iterations;
-  bool finetune_sequential = ex::QuantizedOptions{}.sequential;
-  bool bias_correction = ex::QuantizedOptions{}.bias_correction;
+  /// Fine-tuning settings of the "-ft" and "-ftf" variants (their bits,
+  /// finetune and power_of_two are the variant's own).
+  ex::QuantizedOptions quantized;
   /// The int8 calibration (computed on first use, then shared).
   std::function<const ex::Calibration&()> calibration;
 };
@@ -153,16 +155,19 @@ ex::LabeledImages training_images(const std::filesystem::path& manifest, const s
 
 /// Frequency-wise int8 with 3x3 algorithm Alg3 (5x5 and 7x7 layers use
 /// SFC-6(6x6, 5x5) and SFC-6(4x4, 7x7)).
+/// Scales: max-abs (tuning none), fine-tuned powers of two, or fine-tuned
+/// free scales.
+enum class Tuning { none, power_of_two, free };
+
 template <class Alg3>
-ex::Network quantized_network(const VariantContext& c, int bits, bool finetune) {
-  return ex::Network(c.model, ex::quantized_backend<Alg3, sfc::SFC<6, 6, 5>, sfc::SFC<6, 4, 7>>(
-                                  c.calibration(), {.bits = bits,
-                                                   .finetune = finetune,
-                                                   .finetune_images = c.finetune_images,
-                                                   .finetune_iterations = c.finetune_iterations,
-                                                   .sequential = c.finetune_sequential,
-                                                   .bias_correction = c.bias_correction,
-                                                   .threads = c.threads}));
+ex::Network quantized_network(const VariantContext& c, int bits, Tuning tuning) {
+  ex::QuantizedOptions q = c.quantized;
+  q.bits = bits;
+  q.finetune = tuning != Tuning::none;
+  q.power_of_two = tuning == Tuning::power_of_two;
+  q.threads = c.threads;
+  return ex::Network(c.model,
+                     ex::quantized_backend<Alg3, sfc::SFC<6, 6, 5>, sfc::SFC<6, 4, 7>>(c.calibration(), q));
 }
 
 /// One way of running the model.
@@ -210,14 +215,16 @@ std::vector<Variant> variant_registry() {
                std::nullopt});
   for (const int bits : {8, 6, 4}) {
     for (const ex::Float3x3 alg : ex::kFloat3x3Algorithms) {
-      for (const bool ft : {false, true}) {
-        const std::string name = ex::to_string(alg) + "-i" + std::to_string(bits) + (ft ? "-ft" : "");
-        v.push_back({name, bits, false,
-                     "int8 input, " + std::to_string(bits) + "-bit transform domain, frequency-wise " +
-                         (ft ? "power-of-two scales fine-tuned" : "max-abs scales"),
-                     [alg, bits, ft](const VariantContext& c) {
+      for (const Tuning tuning : {Tuning::none, Tuning::power_of_two, Tuning::free}) {
+        const char* suffix = tuning == Tuning::none ? "" : tuning == Tuning::power_of_two ? "-ft" : "-ftf";
+        const char* scales = tuning == Tuning::none           ? "max-abs scales"
+                             : tuning == Tuning::power_of_two ? "power-of-two scales fine-tuned"
+                                                              : "free scales fine-tuned";
+        v.push_back({ex::to_string(alg) + "-i" + std::to_string(bits) + suffix, bits, false,
+                     "int8 input, " + std::to_string(bits) + "-bit transform domain, frequency-wise " + scales,
+                     [alg, bits, tuning](const VariantContext& c) {
                        return ex::visit_float3x3(alg, [&](auto tag) {
-                         return quantized_network<typename decltype(tag)::type>(c, bits, ft);
+                         return quantized_network<typename decltype(tag)::type>(c, bits, tuning);
                        });
                      },
                      alg});
@@ -234,10 +241,7 @@ struct Options {
   std::vector<std::string> variants;  // empty = all
   int threads = 0;
   int batch = 64;
-  int finetune_images = ex::QuantizedOptions{}.finetune_images;
-  int finetune_iterations = ex::QuantizedOptions{}.finetune_iterations;
-  bool finetune_sequential = ex::QuantizedOptions{}.sequential;
-  bool bias_correction = ex::QuantizedOptions{}.bias_correction;
+  ex::QuantizedOptions quantized;  ///< the fine-tuning settings
   bool train = false;  ///< classify the training images (not the calibration ones) instead of the test set
   bool list = false;
 };
@@ -248,7 +252,7 @@ struct Options {
                "usage: 02_fmnist [--model MANIFEST] [--data DIR] [--images N]\n"
                "                 [--variants NAME,NAME,...|all] [--threads N] [--batch N] "
                "[--list]\n"
-               "                 [--finetune-images N] [--finetune-iterations N]\n"
+               "                 [--finetune-images N] [--finetune-holdout N] [--finetune-iterations N]\n"
                "                 [--finetune-sequential 0|1] [--bias-correction 0|1] [--split test|train]\n");
   std::exit(2);
 }
@@ -297,13 +301,15 @@ Options parse_options(int argc, char** argv) {
     } else if (a == "--batch") {
       o.batch = static_cast<int>(number(1, 65536));
     } else if (a == "--finetune-images") {
-      o.finetune_images = static_cast<int>(number(1, 1'000'000));
+      o.quantized.finetune_images = static_cast<int>(number(1, 1'000'000));
+    } else if (a == "--finetune-holdout") {
+      o.quantized.finetune_holdout = static_cast<int>(number(0, 1'000'000));
     } else if (a == "--finetune-iterations") {
-      o.finetune_iterations = static_cast<int>(number(0, 1'000'000));
+      o.quantized.finetune_iterations = static_cast<int>(number(0, 1'000'000));
     } else if (a == "--finetune-sequential") {
-      o.finetune_sequential = number(0, 1) == 1;
+      o.quantized.sequential = number(0, 1) == 1;
     } else if (a == "--bias-correction") {
-      o.bias_correction = number(0, 1) == 1;
+      o.quantized.bias_correction = number(0, 1) == 1;
     } else if (a == "--split") {
       const std::string v = value();
       if (v != "test" && v != "train") usage("--split must be test or train, got '" + v + "'");
@@ -440,8 +446,7 @@ int run(const Options& o) {
   }
 
   std::optional<ex::Calibration> calibration;
-  const VariantContext context{model, o.data, o.threads, o.finetune_images, o.finetune_iterations,
-                               o.finetune_sequential, o.bias_correction, [&]() -> const ex::Calibration& {
+  const VariantContext context{model, o.data, o.threads, o.quantized, [&]() -> const ex::Calibration& {
                                  if (!calibration) {
                                    int count = 0;
                                    const std::vector<float> x = calibration_images(o.model, o.data, count);

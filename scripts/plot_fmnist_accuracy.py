@@ -9,7 +9,8 @@ keeping only its JSON lines (one object per variant: variant, bits, top1,
 images, correct, mults_per_image, bops_per_image, ...), and
 
   * with --markdown, prints the accuracy-vs-bits table: one row per method
-    (direct, each 3x3 algorithm, max-abs or fine-tuned scales), one column
+    (direct; each 3x3 algorithm with max-abs, fine-tuned power-of-two or
+    fine-tuned free scales), one column
     per width (float, 8, 6, 4 bits), each cell top-1 in percent and its
     change from direct-f32 in percentage points; then the cost of each
     method per image (multiplications, BOPs at 8 bits);
@@ -65,6 +66,14 @@ def cell(rows: dict[str, dict], name: str, base: float | None) -> str:
     return f"{top1:.2f} ({top1 - base:+.2f})"
 
 
+# Variant suffix and what the scales are.
+SCHEMES = (
+    ("", "frequency-wise, max-abs"),
+    ("-ft", "frequency-wise, power-of-two, fine-tuned"),
+    ("-ftf", "frequency-wise, free, fine-tuned"),
+)
+
+
 def markdown(rows: dict[str, dict]) -> str:
     base_row = rows.get("direct-f32")
     base = 100.0 * base_row["top1"] if base_row else None
@@ -79,11 +88,10 @@ def markdown(rows: dict[str, dict]) -> str:
     out.append(f"| direct | per tensor / per channel | {cell(rows, 'direct-f32', base)} | "
                f"{cell(rows, 'direct-i8', base)} | - | - |")
     for m in METHODS:
-        for ft, scales in ((False, "frequency-wise, max-abs"), (True, "frequency-wise, power-of-two, fine-tuned")):
-            suffix = "-ft" if ft else ""
-            float_cell = cell(rows, f"{m}-f32", base) if not ft else ""
+        for suffix, scales in SCHEMES:
+            float_cell = cell(rows, f"{m}-f32", base) if not suffix else ""
             cells = [cell(rows, f"{m}-i{b}{suffix}", base) for b in BITS]
-            if not ft and all(c == "-" for c in cells) and float_cell == "-":
+            if all(c == "-" for c in cells) and (suffix or float_cell == "-"):
                 continue
             out.append(f"| {LABELS[m]} | {scales} | {float_cell} | " + " | ".join(cells) + " |")
     out.append("")
@@ -108,12 +116,11 @@ def plot(rows: dict[str, dict], png: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    fig, axes = plt.subplots(1, len(SCHEMES), figsize=(15, 4.2), sharey=True)
     base = rows.get("direct-f32")
-    for ax, ft, title in ((axes[0], False, "max-abs frequency-wise scales"),
-                          (axes[1], True, "power-of-two scales, fine-tuned")):
+    for ax, (suffix, title) in zip(axes, SCHEMES):
         for m in METHODS:
-            name = lambda b: f"{m}-i{b}" + ("-ft" if ft else "")
+            name = lambda b: f"{m}-i{b}{suffix}"
             pts = [(b, 100.0 * rows[name(b)]["top1"]) for b in BITS if name(b) in rows]
             if pts:
                 style = "-o" if m.startswith("sfc") else "--s"
@@ -128,7 +135,7 @@ def plot(rows: dict[str, dict], png: Path) -> None:
         ax.set_title(title)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("top-1 (%)")
-    axes[1].legend(loc="lower left", fontsize=8)
+    axes[-1].legend(loc="lower left", fontsize=8)
     images = next(iter(rows.values()))["images"]
     fig.suptitle(f"fmnist_res3x3 on {images} Fashion-MNIST test images")
     fig.tight_layout()
