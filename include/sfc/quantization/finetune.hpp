@@ -57,6 +57,8 @@
 #include "sfc/core/conv_shape.hpp"
 #include "sfc/core/error.hpp"
 #include "sfc/core/parallel.hpp"
+#include "sfc/kernels/simd.hpp"
+#include "sfc/kernels/static_for.hpp"
 #include "sfc/kernels/tile_transform.hpp"
 #include "sfc/layers/conv2d.hpp"
 #include "sfc/layers/conv2d_quantized.hpp"
@@ -113,21 +115,65 @@ struct FinetuneResult {
 
 namespace detail {
 
-/// C (m x n) = A (m x k) B (k x n), row-major with leading dimensions;
-/// the inner loop runs along rows of B and C, so it vectorizes without
-/// reassociating sums.
-inline void gemm_nn(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda, const float* b,
-                    std::int64_t ldb, float* c, std::int64_t ldc) {
+/// c[0, n) += x * b[0, n), a product and a sum per element (never fused):
+/// the same result at every optimization level and SIMD target.
+inline void axpy(std::int64_t n, float x, const float* b, float* c) {
+  using S = sfc::simd::Native;
+  constexpr std::int64_t W = S::f32_lanes;
+  const auto vx = S::broadcast(x);
+  std::int64_t j = 0;
+  for (; j + W <= n; j += W) S::store(c + j, S::add(S::load(c + j), S::mul(vx, S::load(b + j))));
+  for (; j < n; ++j) c[j] += x * b[j];
+}
+
+/// C (m x n) = A (m x k) B (k x n), row-major with leading dimensions,
+/// for a sparse A: the inner loop runs along rows of B and C (axpy) and
+/// skips the zeros of A; it vectorizes without reassociating sums.
+inline void gemm_nn_sparse(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+                           const float* b, std::int64_t ldb, float* c, std::int64_t ldc) {
   for (std::int64_t i = 0; i < m; ++i) {
     float* ci = c + i * ldc;
     std::fill(ci, ci + n, 0.0f);
     for (std::int64_t p = 0; p < k; ++p) {
       const float x = a[i * lda + p];
       if (x == 0.0f) continue;
-      const float* bp = b + p * ldb;
-      for (std::int64_t j = 0; j < n; ++j) ci[j] += x * bp[j];
+      axpy(n, x, b + p * ldb, ci);
     }
   }
+}
+
+/// The same product for a dense A, in register blocks of 4 rows x one
+/// vector of C held across the whole sum. Each element is the sum of
+/// a[i][p] * b[p][j] in the order of p, products and sums unfused, as in
+/// gemm_nn_sparse (up to the sign of zero results, where it adds the zero
+/// products that one skips).
+inline void gemm_nn(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda, const float* b,
+                    std::int64_t ldb, float* c, std::int64_t ldc) {
+  using S = sfc::simd::Native;
+  constexpr std::int64_t W = S::f32_lanes;
+  constexpr int R = 4;
+  std::int64_t i = 0;
+  for (; i + R <= m; i += R) {
+    const float* ai = a + i * lda;
+    float* ci = c + i * ldc;
+    std::int64_t j = 0;
+    for (; j + W <= n; j += W) {
+      typename S::f32 acc[R];
+      kernels::static_for<R>([&](auto r) { acc[r] = S::zero(); });
+      for (std::int64_t p = 0; p < k; ++p) {
+        const auto bv = S::load(b + p * ldb + j);
+        kernels::static_for<R>([&](auto r) { acc[r] = S::add(acc[r], S::mul(S::broadcast(ai[r * lda + p]), bv)); });
+      }
+      kernels::static_for<R>([&](auto r) { S::store(ci + r * ldc + j, acc[r]); });
+    }
+    for (int r = 0; r < R; ++r)
+      for (std::int64_t jj = j; jj < n; ++jj) {
+        float sum = 0.0f;
+        for (std::int64_t p = 0; p < k; ++p) sum += ai[r * lda + p] * b[p * ldb + jj];
+        ci[r * ldc + jj] = sum;
+      }
+  }
+  if (i < m) gemm_nn_sparse(m - i, n, k, a + i * lda, lda, b, ldb, c + i * ldc, ldc);
 }
 
 /// C (m x n) = A^T B for A (k x m) and B (k x n).
@@ -139,8 +185,7 @@ inline void gemm_tn(std::int64_t m, std::int64_t n, std::int64_t k, const float*
     for (std::int64_t i = 0; i < m; ++i) {
       const float x = a[p * lda + i];
       if (x == 0.0f) continue;
-      float* ci = c + i * ldc;
-      for (std::int64_t j = 0; j < n; ++j) ci[j] += x * bp[j];
+      axpy(n, x, bp, c + i * ldc);
     }
   }
 }
@@ -165,6 +210,22 @@ void parallel_for(std::int64_t n, int threads, F&& f) {
   (void)threads;
   SFC_OMP(omp parallel for num_threads(threads) schedule(static))
   for (std::int64_t i = 0; i < n; ++i) f(i);
+}
+
+/// gemm_nn_sparse for short, wide products (the output transform and its
+/// transpose: a few dozen rows of C, tens of thousands of columns), in
+/// blocks of columns spread over the threads, so that a block of B stays in
+/// cache while every row of C uses it; then `epilogue(j0, width)` on each
+/// block. Every element is gemm_nn_sparse's sum, in its order.
+template <class F>
+void gemm_nn_by_columns(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+                        const float* b, std::int64_t ldb, float* c, std::int64_t ldc, int threads, F&& epilogue) {
+  constexpr std::int64_t block = 256;
+  parallel_for((n + block - 1) / block, threads, [&](std::int64_t j) {
+    const std::int64_t j0 = j * block, width = std::min(block, n - j0);
+    gemm_nn_sparse(m, width, k, a, lda, b + j0, ldb, c + j0, ldc);
+    epilogue(j0, width);
+  });
 }
 
 inline float power_of_two(double t) { return std::ldexp(1.0f, static_cast<int>(std::ceil(t))); }
@@ -312,11 +373,13 @@ FinetuneResult finetune_scales(const Conv2dShape& shape, std::span<const float> 
         for (std::int64_t c = 0; c < Cin; ++c) ut[c * Cout + o] = u[o * Cin + c];
       detail::gemm_nn(tiles, Cout, Cin, data.data() + q * slot_block, Cin, ut, Cout, P.data() + q * cols, Cout);
     });
-    detail::parallel_for(MM, threads, [&](std::int64_t r) {
-      float* y = Y.data() + r * cols;
-      detail::gemm_nn(1, n, T, At.data() + r * T, T, P.data(), cols, y, cols);
-      for (std::int64_t i = 0; i < n; ++i) y[i] *= mask[static_cast<std::size_t>(r * cols + i)];
-    });
+    detail::gemm_nn_by_columns(MM, n, T, At.data(), T, P.data(), cols, Y.data(), cols, threads,
+                               [&](std::int64_t j0, std::int64_t width) {
+                                 for (std::int64_t r = 0; r < MM; ++r)
+                                   for (std::int64_t i = j0; i < j0 + width; ++i)
+                                     Y[static_cast<std::size_t>(r * cols + i)] *=
+                                         mask[static_cast<std::size_t>(r * cols + i)];
+                               });
   };
   forward(Xf, U, Nt);
   const std::vector<float> target = Y;
@@ -356,9 +419,14 @@ FinetuneResult finetune_scales(const Conv2dShape& shape, std::span<const float> 
   const double ln2 = std::numbers::ln2;
 
   for (int it = 0; it <= options.iterations; ++it) {
-    // Forward with s = 2^ceil(t).
+    // The holdout samples run (and choose) every holdout_every iterations
+    // and at the last; the tuning samples run every iteration.
+    const bool choose =
+        options.holdout == 0 || it % options.holdout_every == 0 || it == options.iterations;
+    const std::int64_t run_tiles = choose ? Nt : tuned_tiles;
+    // Forward with s = 2^ceil(t) (or 2^t), on the tiles that run.
     detail::parallel_for(T, threads, [&](std::int64_t q) {
-      detail::fake_quantize(X.data() + q * slot_block, slot_block,
+      detail::fake_quantize(X.data() + q * slot_block, static_cast<std::size_t>(run_tiles * Cin),
                             scale_of(td[data_group(static_cast<int>(q))]), lo, hi,
                             Xq.data() + q * slot_block, dXq.data() + q * slot_block);
       for (std::int64_t o = 0; o < Cout; ++o) {
@@ -368,12 +436,8 @@ FinetuneResult finetune_scales(const Conv2dShape& shape, std::span<const float> 
                               Uq.data() + at, dUq.data() + at);
       }
     });
-    // The holdout samples run (and choose) every holdout_every iterations
-    // and at the last; the tuning samples run every iteration.
-    const bool choose =
-        options.holdout == 0 || it % options.holdout_every == 0 || it == options.iterations;
     const std::int64_t run_cols = choose ? cols : static_cast<std::int64_t>(tuned_cols);
-    forward(Xq, Uq, choose ? Nt : tuned_tiles);
+    forward(Xq, Uq, run_tiles);
     double tuned_sum = 0, holdout_sum = 0;
     for (std::int64_t r = 0; r < MM; ++r)
       for (std::int64_t c = 0; c < run_cols; ++c) {
@@ -404,10 +468,14 @@ FinetuneResult finetune_scales(const Conv2dShape& shape, std::span<const float> 
     // per-slot partial sums are added in a fixed order.
     const auto gscale = static_cast<float>(2.0 / tuned_outputs);
     const auto tuned = static_cast<std::int64_t>(tuned_cols);
+    detail::gemm_nn_by_columns(T, tuned, MM, A.data(), MM, Y.data(), cols, G.data(), cols, threads,
+                               [&](std::int64_t j0, std::int64_t width) {
+                                 for (std::int64_t q = 0; q < T; ++q)
+                                   for (std::int64_t i = j0; i < j0 + width; ++i)
+                                     G[static_cast<std::size_t>(q * cols + i)] *= gscale;
+                               });
     detail::parallel_for(T, threads, [&](std::int64_t q) {
-      float* g = G.data() + q * cols;  // Nt x Cout, of which tuned_tiles x Cout
-      detail::gemm_nn(1, tuned, MM, A.data() + q * MM, MM, Y.data(), cols, g, cols);
-      for (std::int64_t i = 0; i < tuned; ++i) g[i] *= gscale;
+      const float* g = G.data() + q * cols;  // Nt x Cout, of which tuned_tiles x Cout
       if (options.tune_data) {
         float* gx = gradX.data() + q * slot_block;
         const float* dx = dXq.data() + q * slot_block;
