@@ -16,8 +16,8 @@
 // sfc::QuantizedConv2d with frequency-wise max-abs scales ("<alg>-i<bits>"),
 // with power-of-two scales fine-tuned on each layer's output
 // ("<alg>-i<bits>-ft", the paper's scheme) and with free (any positive
-// float) scales fine-tuned the same way ("<alg>-i<bits>-ftf"). 5x5 and 7x7 layers run through SFC-6(6x6,5x5) and
-// SFC-6(4x4,7x7).
+// float) scales fine-tuned the same way ("<alg>-i<bits>-ftf"). 5x5 and 7x7
+// layers run through SFC-6(6x6,5x5) and SFC-6(4x4,7x7).
 //
 // It prints the multiplications of every conv layer (direct and each fast
 // algorithm; examples/model/cost.hpp), then a table (variant, bits, top-1,

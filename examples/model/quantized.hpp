@@ -318,8 +318,9 @@ bool with_algorithm(int kernel, F&& f) {
 }  // namespace detail
 
 /// The inputs of `layer` on the first options.finetune_images +
-/// options.finetune_holdout calibration images when the layers in `made` run quantized (through the first of
-/// `Algs` with their kernel size) and the others in float.
+/// options.finetune_holdout calibration images when the layers in `made`
+/// run quantized (through the first of `Algs` with their kernel size) and
+/// the others in float.
 template <class... Algs>
 std::vector<float> quantized_inputs(const Calibration& cal, const ConvLayer& layer,
                                     const std::map<std::string, QuantizedLayer>& made, const QuantizedOptions& options) {
