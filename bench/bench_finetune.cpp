@@ -18,13 +18,13 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "model/calibration_set.hpp"
 #include "model/idx.hpp"
 #include "model/model.hpp"
 #include "model/network.hpp"
@@ -52,15 +52,9 @@ const Setup& setup() {
     const ex::Network net(r.model, ex::direct_float_backend(1));
     r.layers.assign(net.conv_layers().begin(), net.conv_layers().end());  // weights: views of *r.model
     const ex::LabeledImages train = ex::load_fashion_mnist(ex::kFashionMnistDir, ex::Split::train);
-    std::ifstream f(kData / "fmnist_res3x3_calib_indices.txt");
-    std::vector<std::int64_t> indices;
-    for (std::int64_t i = 0; f >> i;) indices.push_back(i);
-    if (indices.empty()) throw std::runtime_error("bench_finetune: no calibration indices");
-    const auto size = static_cast<std::size_t>(train.images.image_size());
-    std::vector<float> x(indices.size() * size);
-    for (std::size_t k = 0; k < indices.size(); ++k)
-      ex::normalize_images(train.images, indices[k], 1, std::span(x).subspan(k * size, size));
-    r.cal = ex::calibrate(r.model, x, static_cast<int>(indices.size()), 1);
+    const std::vector<float> x = ex::calibration_images(kData / "fmnist_res3x3.txt", train);
+    const auto count = ex::calibration_indices(kData / "fmnist_res3x3.txt", train).size();
+    r.cal = ex::calibrate(r.model, x, static_cast<int>(count), 1);
     return r;
   }();
   return s;

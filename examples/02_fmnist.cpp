@@ -68,6 +68,7 @@
 #include <vector>
 
 #include "model/backends.hpp"
+#include "model/calibration_set.hpp"
 #include "model/cost.hpp"
 #include "model/evaluate.hpp"
 #include "model/idx.hpp"
@@ -99,66 +100,12 @@ struct VariantContext {
   std::function<const ex::Calibration&()> calibration;
 };
 
-/// The calibration images' indices into the training set: those listed in
-/// `<model>_calib_indices.txt` beside the manifest, or 0..127.
-std::vector<std::int64_t> calibration_indices(const std::filesystem::path& manifest, std::int64_t training_images) {
-  std::filesystem::path list = manifest;
-  list.replace_filename(manifest.stem().string() + "_calib_indices.txt");
-  std::vector<std::int64_t> indices;
-  if (std::FILE* f = std::fopen(list.string().c_str(), "r")) {
-    long long i = 0;
-    while (std::fscanf(f, "%lld", &i) == 1) indices.push_back(i);
-    std::fclose(f);
-  } else {
-    for (std::int64_t i = 0; i < 128; ++i) indices.push_back(i);
-  }
-  for (const std::int64_t i : indices)
-    if (i < 0 || i >= training_images)
-      throw std::invalid_argument(list.string() + ": index " + std::to_string(i) + " is not a training image");
-  return indices;
-}
-
-/// The calibration images (calibration_indices), normalized.
-std::vector<float> calibration_images(const std::filesystem::path& manifest, const std::filesystem::path& data,
-                                      int& count) {
-  const ex::LabeledImages train = ex::load_fashion_mnist(data, ex::Split::train);
-  const std::vector<std::int64_t> indices = calibration_indices(manifest, train.images.count);
-  const std::int64_t size = train.images.image_size();
-  std::vector<float> x(indices.size() * static_cast<std::size_t>(size));
-  for (std::size_t k = 0; k < indices.size(); ++k) {
-    ex::normalize_images(train.images, indices[k], 1,
-                         std::span(x).subspan(k * static_cast<std::size_t>(size), static_cast<std::size_t>(size)));
-  }
-  count = static_cast<int>(indices.size());
-  return x;
-}
-
-/// The training images that are not calibration images, with their labels:
-/// data for choosing quantization settings without looking at the test set.
-/// (The model was trained on them, so their accuracy is higher than the test
-/// set's; what they show is the drop from float.)
-ex::LabeledImages training_images(const std::filesystem::path& manifest, const std::filesystem::path& data) {
-  ex::LabeledImages train = ex::load_fashion_mnist(data, ex::Split::train);
-  const std::vector<std::int64_t> calib = calibration_indices(manifest, train.images.count);
-  ex::LabeledImages h;
-  h.images.rows = train.images.rows;
-  h.images.cols = train.images.cols;
-  for (std::int64_t i = 0; i < train.images.count; ++i) {
-    if (std::find(calib.begin(), calib.end(), i) != calib.end()) continue;
-    const auto image = train.images.image(i);
-    h.images.pixels.insert(h.images.pixels.end(), image.begin(), image.end());
-    h.labels.push_back(train.labels[static_cast<std::size_t>(i)]);
-  }
-  h.images.count = h.images.file_count = static_cast<std::int64_t>(h.labels.size());
-  return h;
-}
-
-/// Frequency-wise int8 with 3x3 algorithm Alg3 (5x5 and 7x7 layers use
-/// SFC-6(6x6, 5x5) and SFC-6(4x4, 7x7)).
 /// Scales: max-abs (tuning none), fine-tuned powers of two, or fine-tuned
 /// free scales.
 enum class Tuning { none, power_of_two, free };
 
+/// Frequency-wise int8 with 3x3 algorithm Alg3 (5x5 and 7x7 layers use
+/// SFC-6(6x6, 5x5) and SFC-6(4x4, 7x7)).
 template <class Alg3>
 ex::Network quantized_network(const VariantContext& c, int bits, Tuning tuning) {
   ex::QuantizedOptions q = c.quantized;
@@ -399,7 +346,8 @@ int run(const Options& o) {
 
   const auto model = std::make_shared<const ex::Model>(ex::load_model(o.model));
   const ex::LabeledImages test =
-      o.train ? training_images(o.model, o.data) : ex::load_fashion_mnist(o.data, ex::Split::test);
+      o.train ? ex::training_images(o.model, ex::load_fashion_mnist(o.data, ex::Split::train))
+              : ex::load_fashion_mnist(o.data, ex::Split::test);
   const char* set_name = o.train ? "training (not calibration)" : "test";
   ex::check_data_fits(*model, test);
   const std::int64_t images = o.images == 0 ? test.images.count : o.images;
@@ -448,9 +396,10 @@ int run(const Options& o) {
   std::optional<ex::Calibration> calibration;
   const VariantContext context{model, o.data, o.threads, o.quantized, [&]() -> const ex::Calibration& {
                                  if (!calibration) {
-                                   int count = 0;
-                                   const std::vector<float> x = calibration_images(o.model, o.data, count);
-                                   calibration = ex::calibrate(model, x, count, o.threads);
+                                   const ex::LabeledImages train = ex::load_fashion_mnist(o.data, ex::Split::train);
+                                   const int count = static_cast<int>(ex::calibration_indices(o.model, train).size());
+                                   calibration = ex::calibrate(model, ex::calibration_images(o.model, train), count,
+                                                               o.threads);
                                  }
                                  return *calibration;
                                }};

@@ -24,10 +24,12 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "model/backends.hpp"
+#include "model/calibration_set.hpp"
 #include "model/evaluate.hpp"
 #include "model/idx.hpp"
 #include "model/model.hpp"
@@ -53,24 +55,12 @@ constexpr int kAllowedDrop = 2;
 
 const std::filesystem::path kData = SFC_EXAMPLES_DATA_DIR;
 
-std::vector<float> calibration_images(const ex::LabeledImages& train) {
-  std::ifstream f(kData / "fmnist_res3x3_calib_indices.txt");
-  std::vector<std::int64_t> indices;
-  for (std::int64_t i = 0; f >> i;) indices.push_back(i);
-  EXPECT_EQ(indices.size(), 128u);
-  const std::int64_t size = train.images.image_size();
-  std::vector<float> x(indices.size() * static_cast<std::size_t>(size));
-  for (std::size_t k = 0; k < indices.size(); ++k)
-    ex::normalize_images(train.images, indices[k], 1,
-                         std::span(x).subspan(k * static_cast<std::size_t>(size), static_cast<std::size_t>(size)));
-  return x;
-}
-
 TEST(FmnistInt8, SfcFineTunedKeepsFloatAccuracy) {
   const auto model = std::make_shared<const ex::Model>(ex::load_model(kData / "fmnist_res3x3.txt"));
   const ex::LabeledImages test = ex::load_fashion_mnist(ex::kFashionMnistDir, ex::Split::test, kImages);
   const ex::LabeledImages train = ex::load_fashion_mnist(ex::kFashionMnistDir, ex::Split::train);
-  const std::vector<float> calib = calibration_images(train);
+  ASSERT_EQ(ex::calibration_indices(kData / "fmnist_res3x3.txt", train).size(), 128u);
+  const std::vector<float> calib = ex::calibration_images(kData / "fmnist_res3x3.txt", train);
   const ex::Calibration cal = ex::calibrate(model, calib, kCalibration);
   ASSERT_EQ(cal.layers.size(), 7u);
 
@@ -166,6 +156,44 @@ TEST(FmnistInt8, SequentialCalibration) {
     EXPECT_LE(q(a, i).finetune_mse.second, q(a, i).finetune_mse.first) << layers[i].name;
   }
   EXPECT_TRUE(corrected) << "bias correction changed no bias";
+}
+
+// The calibration list beside a manifest picks the calibration images; the
+// other training images are the selection data; bad lists are errors.
+TEST(CalibrationSet, ListAndRest) {
+  ex::LabeledImages train;
+  train.images.rows = train.images.cols = 2;
+  train.images.count = train.images.file_count = 6;
+  for (int i = 0; i < 6; ++i) {
+    train.images.pixels.insert(train.images.pixels.end(), 4, static_cast<std::uint8_t>(40 * i));
+    train.labels.push_back(static_cast<std::uint8_t>(i));
+  }
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "sfc_calibration_set_test";
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path manifest = dir / "net.txt";  // need not exist
+  {
+    std::ofstream(dir / "net_calib_indices.txt") << "4\n1\n";
+  }
+  EXPECT_EQ(ex::calibration_indices(manifest, train), (std::vector<std::int64_t>{4, 1}));
+  const std::vector<float> x = ex::calibration_images(manifest, train);
+  ASSERT_EQ(x.size(), 8u);
+  std::vector<float> expected(8);
+  ex::normalize_images(train.images, 4, 1, std::span(expected).first(4));
+  ex::normalize_images(train.images, 1, 1, std::span(expected).subspan(4));
+  EXPECT_EQ(x, expected);
+  const ex::LabeledImages rest = ex::training_images(manifest, train);
+  EXPECT_EQ(rest.images.count, 4);
+  EXPECT_EQ(rest.labels, (std::vector<std::uint8_t>{0, 2, 3, 5}));
+  ASSERT_EQ(rest.images.pixels.size(), 16u);
+  EXPECT_EQ(rest.images.image(1)[0], 80);
+  {
+    std::ofstream(dir / "net_calib_indices.txt") << "2\n6\n";  // 6 is past the end
+  }
+  EXPECT_THROW(ex::calibration_indices(manifest, train), std::invalid_argument);
+  std::filesystem::remove(dir / "net_calib_indices.txt");
+  // No list: images 0..127, more than this training set has.
+  EXPECT_THROW(ex::calibration_indices(manifest, train), std::invalid_argument);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(FmnistInt8, Errors) {
