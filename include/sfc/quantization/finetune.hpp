@@ -51,6 +51,7 @@
 #include <numbers>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "sfc/core/buffers.hpp"
@@ -119,6 +120,10 @@ namespace detail {
 /// the same result at every optimization level and SIMD target.
 inline void axpy(std::int64_t n, float x, const float* b, float* c) {
   using S = sfc::simd::Native;
+  if constexpr (std::is_same_v<S, sfc::simd::Portable>) {  // plain loops: the compiler's to vectorize
+    for (std::int64_t j = 0; j < n; ++j) c[j] += x * b[j];
+    return;
+  }
   constexpr std::int64_t W = S::f32_lanes;
   const auto vx = S::broadcast(x);
   std::int64_t j = 0;
@@ -146,10 +151,14 @@ inline void gemm_nn_sparse(std::int64_t m, std::int64_t n, std::int64_t k, const
 /// vector of C held across the whole sum. Each element is the sum of
 /// a[i][p] * b[p][j] in the order of p, products and sums unfused, as in
 /// gemm_nn_sparse (up to the sign of zero results, where it adds the zero
-/// products that one skips).
+/// products that one skips). On the portable target it is gemm_nn_sparse.
 inline void gemm_nn(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda, const float* b,
                     std::int64_t ldb, float* c, std::int64_t ldc) {
   using S = sfc::simd::Native;
+  if constexpr (std::is_same_v<S, sfc::simd::Portable>) {
+    gemm_nn_sparse(m, n, k, a, lda, b, ldb, c, ldc);
+    return;
+  }
   constexpr std::int64_t W = S::f32_lanes;
   constexpr int R = 4;
   std::int64_t i = 0;
