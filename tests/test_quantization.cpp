@@ -164,18 +164,25 @@ double operator_mse(const sfc::Conv2dShape& shape, const std::vector<float>& x, 
   return e / static_cast<double>(out.size());
 }
 
+/// Fine-tuning's starting parameters for inputs `x`: the int8 input scale
+/// of their maximum, `bits` for data and weights, default scales.
+sfc::QuantizationParams start_params(const std::vector<float>& x, int bits) {
+  float max_in = 0;
+  for (const float v : x) max_in = std::max(max_in, v);
+  sfc::QuantizationParams start;
+  start.input_scale = sfc::quant::symmetric_scale(max_in, 8);
+  start.data_bits = start.weight_bits = bits;
+  return start;
+}
+
 // Fine-tuning: powers of two, never worse than the start, better at low
 // bit widths, deterministic, and its model of the layer is the operator.
 TEST(Finetune, PowerOfTwoScalesLowerTheOutputError) {
   const auto shape = sfc::Conv2dShape::square(2, 12, 12, 14, 3, 1);
   const auto x = random_floats(static_cast<std::size_t>(shape.input_elements()), 5, true);
   const auto w = random_floats(static_cast<std::size_t>(shape.weight_elements()), 6, false, 0.1f);
-  float max_in = 0;
-  for (const float v : x) max_in = std::max(max_in, v);
   for (const int bits : {8, 5}) {
-    sfc::QuantizationParams start;
-    start.input_scale = sfc::quant::symmetric_scale(max_in, 8);
-    start.data_bits = start.weight_bits = bits;
+    const sfc::QuantizationParams start = start_params(x, bits);
     const auto r = sfc::quant::finetune_power_of_two<Alg>(shape, x, w, start, {.iterations = 120, .threads = 1});
     ASSERT_EQ(r.params.data_scales.size(), static_cast<std::size_t>(T));
     ASSERT_EQ(r.params.weight_scales.size(), static_cast<std::size_t>(T * 12));
@@ -206,12 +213,8 @@ TEST(Finetune, FreeScalesStartFromTheGivenOnes) {
   const auto shape = sfc::Conv2dShape::square(2, 12, 12, 14, 3, 1);
   const auto x = random_floats(static_cast<std::size_t>(shape.input_elements()), 15, true);
   const auto w = random_floats(static_cast<std::size_t>(shape.weight_elements()), 16, false, 0.1f);
-  float max_in = 0;
-  for (const float v : x) max_in = std::max(max_in, v);
   for (const int bits : {8, 5}) {
-    sfc::QuantizationParams start;
-    start.input_scale = sfc::quant::symmetric_scale(max_in, 8);
-    start.data_bits = start.weight_bits = bits;
+    sfc::QuantizationParams start = start_params(x, bits);
     // Starting scales that are not powers of two.
     const auto pow2 = sfc::quant::finetune_power_of_two<Alg>(shape, x, w, start, {.iterations = 0, .threads = 1});
     start.data_scales = pow2.params.data_scales;
@@ -263,11 +266,7 @@ TEST(Finetune, HoldoutChoosesTheIterate) {
   const auto shape = sfc::Conv2dShape::square(4, 8, 8, 14, 3, 1);
   const auto x = random_floats(static_cast<std::size_t>(shape.input_elements()), 25, true);
   const auto w = random_floats(static_cast<std::size_t>(shape.weight_elements()), 26, false, 0.1f);
-  float max_in = 0;
-  for (const float v : x) max_in = std::max(max_in, v);
-  sfc::QuantizationParams start;
-  start.input_scale = sfc::quant::symmetric_scale(max_in, 8);
-  start.data_bits = start.weight_bits = 5;
+  sfc::QuantizationParams start = start_params(x, 5);
   {  // explicit starting scales (the max-abs defaults of all the samples)
     const auto s0 = sfc::quant::finetune_power_of_two<Alg>(shape, x, w, start, {.iterations = 0, .threads = 1});
     start.data_scales = s0.params.data_scales;
@@ -312,11 +311,7 @@ TEST(Finetune, TargetInputAndMeanError) {
   const auto w = random_floats(static_cast<std::size_t>(shape.weight_elements()), 8, false, 0.2f);
   std::vector<float> shifted = x;  // a systematic input error: the output error has a mean
   for (float& v : shifted) v += 0.25f;
-  float max_in = 0;
-  for (const float v : shifted) max_in = std::max(max_in, v);
-  sfc::QuantizationParams start;
-  start.input_scale = sfc::quant::symmetric_scale(max_in, 8);
-  start.data_bits = start.weight_bits = 6;
+  const sfc::QuantizationParams start = start_params(shifted, 6);
   const sfc::quant::FinetuneOptions base{.iterations = 40, .threads = 1};
 
   // target_input == input is the default.
