@@ -1,16 +1,19 @@
 // fp32 convolution operator on every compiled SIMD target other than the
 // native one (portable, AVX2: whichever this build enables; a target the CPU
 // lacks is skipped at run time), and the nested 2D forms: a shorter sweep per
-// combination, plus agreement between targets.
+// combination, plus agreement between targets. Also the transposition the
+// operators stage NCHW data with (register transposes in AVX2 builds).
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <vector>
 
 #include "conv_f32_tester.hpp"
 #include "sfc/kernels/simd.hpp"
+#include "sfc/kernels/transpose.hpp"
 #include "sfc/transforms/sfc.hpp"
 #include "sfc/transforms/winograd.hpp"
 
@@ -68,6 +71,56 @@ TEST(ConvF32Targets, FormsAndTargetsAgree) {
     ASSERT_NEAR(symbolic[i], nested[i], 1e-4) << i;
     ASSERT_NEAR(symbolic[i], portable[i], 1e-4) << i;
   }
+}
+
+template <class T>
+void check_transposes() {
+  // Every shape up to 2 x 8 + 3 in each direction: full 8 x 8 blocks, right
+  // and bottom edges, empty blocks; strides wider than the block.
+  for (std::int64_t rows = 0; rows <= 19; ++rows)
+    for (std::int64_t cols = 0; cols <= 19; ++cols) {
+      const std::ptrdiff_t src_stride = cols + 5, dst_stride = rows + 3;
+      std::vector<T> src(static_cast<std::size_t>(rows * src_stride + 1));
+      // Distinct values (int8: distinct within 127 elements).
+      for (std::size_t i = 0; i < src.size(); ++i)
+        src[i] = static_cast<T>(i % (sizeof(T) == 1 ? 127 : 30000) + 1);
+      const T sentinel = static_cast<T>(-7);
+      std::vector<T> dst(static_cast<std::size_t>(cols * dst_stride + 1), sentinel);
+      sfc::kernels::transpose(src.data(), src_stride, dst.data(), dst_stride, rows, cols);
+      for (std::int64_t j = 0; j < cols; ++j)
+        for (std::ptrdiff_t i = 0; i < dst_stride; ++i) {
+          const T got = dst[static_cast<std::size_t>(j * dst_stride + i)];
+          const T want = i < rows ? src[static_cast<std::size_t>(i * src_stride + j)] : sentinel;
+          ASSERT_EQ(got, want) << rows << " x " << cols << ", element (" << i << ", " << j << ")";
+        }
+      ASSERT_EQ(dst.back(), sentinel) << rows << " x " << cols << ": wrote past the block";
+    }
+}
+
+TEST(Transpose, EveryShapeAndElementSize) {
+  check_transposes<float>();
+  check_transposes<std::int32_t>();
+  check_transposes<std::int16_t>();
+  check_transposes<std::int8_t>();
+}
+
+TEST(Transpose, MovesFloatBitsUnchanged) {
+  // NaN payloads, signed zeros and denormals go through the AVX2 register
+  // transposes as they are.
+  std::vector<std::uint32_t> bits(64);
+  for (std::size_t i = 0; i < bits.size(); ++i)
+    bits[i] = 0x7FC00001u + static_cast<std::uint32_t>(i);
+  bits[3] = 0x80000000u;
+  bits[9] = 0x00000001u;
+  std::vector<float> src(64), dst(64);
+  std::memcpy(src.data(), bits.data(), 64 * sizeof(float));
+  sfc::kernels::transpose(src.data(), 8, dst.data(), 8, 8, 8);
+  for (int i = 0; i < 8; ++i)
+    for (int j = 0; j < 8; ++j) {
+      std::uint32_t got = 0;
+      std::memcpy(&got, &dst[static_cast<std::size_t>(j * 8 + i)], sizeof got);
+      ASSERT_EQ(got, bits[static_cast<std::size_t>(i * 8 + j)]) << i << ", " << j;
+    }
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 #include "sfc/core/conv_shape.hpp"
 #include "sfc/core/error.hpp"
 #include "sfc/core/parallel.hpp"
+#include "sfc/kernels/transpose.hpp"
 
 namespace sfc::detail {
 
@@ -163,13 +164,10 @@ void stage_input(const TileGeometry& g, const T* input, Layout layout, std::int6
         zero(dst + x * Cp + C, Cp - C);
       }
     } else {
+      // Row y of every channel plane: a C x W block, transposed into W pixels.
       const T* src = input + (n * C * H + y) * W;
-      const std::int64_t plane = H * W;
-      for (std::int64_t x = 0; x < W; ++x) {
-        T* pixel = dst + x * Cp;
-        for (std::int64_t c = 0; c < C; ++c) pixel[c] = src[c * plane + x];
-        zero(pixel + C, Cp - C);
-      }
+      kernels::transpose(src, H * W, dst, Cp, C, W);
+      for (std::int64_t x = 0; x < W; ++x) zero(dst + x * Cp + C, Cp - C);
     }
   }
 }
@@ -207,6 +205,9 @@ void unstage_output(const TileGeometry& g, const T* staged, std::int64_t first, 
           for (std::int64_t c = 0; c < C; ++c) dst[x * C + c] = convert(src[x * Cp + c], c);
         }
       }
+    } else if constexpr (std::is_same_v<Convert, KeepValue> && std::is_same_v<T, Out>) {
+      // W pixels x C channels, transposed into row y of every channel plane.
+      kernels::transpose(src, Cp, output + (n * C * H + y) * W, H * W, W, C);
     } else {
       for (std::int64_t c = 0; c < C; ++c) {
         Out* dst = output + ((n * C + c) * H + y) * W;
