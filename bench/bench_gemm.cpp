@@ -1,0 +1,153 @@
+// bench_gemm: the element-wise stage alone. The fp32, exact (int16) and
+// quantized (8-bit) GEMM micro-kernels of the native SIMD target, called as
+// the operators call them: per transform slot q and weight panel p, `tiles`
+// rows of the transformed data (row t of slot q at (t * slots + q) * C, the
+// operators' tile-major block), C input and C output channels.
+//
+// The slot count sets the working set: with 4 slots every operand stays in
+// L1/L2 and the entry shows the micro-kernel's own rate; with 132 (SFC-6(7x7,
+// 3x3)) the transformed weights, 132 x C x C values, and the block's data and
+// products come from L3 or memory, as they do in the operators. `fma_peak`
+// is the core's fp32 multiply-add rate (12 independent chains) for scale.
+// Counter GMAC/s: multiply-adds per second (tiles * slots * C * C / time).
+//
+//     build/release/bench/bench_gemm --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+
+#include <benchmark/benchmark.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <random>
+
+#include "sfc/core/aligned_buffer.hpp"
+#include "sfc/kernels/gemm_f32.hpp"
+#include "sfc/kernels/gemm_q8.hpp"
+#include "sfc/kernels/gemm_s16.hpp"
+#include "sfc/kernels/simd.hpp"
+#include "sfc/kernels/static_for.hpp"
+
+namespace {
+
+using S = sfc::simd::Native;
+
+struct Shape {
+  int slots, tiles, channels;
+  std::int64_t macs() const { return std::int64_t{slots} * tiles * channels * channels; }
+};
+
+Shape shape_of(const benchmark::State& state) {
+  return {static_cast<int>(state.range(0)), static_cast<int>(state.range(1)),
+          static_cast<int>(state.range(2))};
+}
+
+template <class T>
+sfc::AlignedBuffer<T> random_buffer(std::int64_t n, int lo, int hi, unsigned seed) {
+  sfc::AlignedBuffer<T> b(static_cast<std::size_t>(n));
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> dist(lo, hi);
+  for (std::int64_t i = 0; i < n; ++i) b.data()[i] = static_cast<T>(dist(rng));
+  return b;
+}
+
+void finish(benchmark::State& state, const Shape& s) {
+  state.counters["GMAC/s"] = benchmark::Counter(static_cast<double>(s.macs()) * 1e-9,
+                                                benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(S::name);
+}
+
+void BM_f32(benchmark::State& state) {
+  const Shape s = shape_of(state);
+  constexpr int NR = sfc::kernels::panel_width<S>;
+  const int C = s.channels, panels = C / NR;
+  const std::int64_t data = std::int64_t{s.tiles} * s.slots * C;
+  auto a = random_buffer<float>(data, -8, 8, 1);
+  auto b = random_buffer<float>(std::int64_t{s.slots} * C * C, -8, 8, 2);
+  sfc::AlignedBuffer<float> c(static_cast<std::size_t>(data));
+  const std::ptrdiff_t ld = std::ptrdiff_t{s.slots} * C;
+  for (auto _ : state) {
+    for (int q = 0; q < s.slots; ++q)
+      for (int p = 0; p < panels; ++p)
+        sfc::kernels::f32_gemm<S>(s.tiles, C, 1, a.data() + q * C, ld,
+                                  b.data() + (std::int64_t{q} * panels + p) * C * NR,
+                                  c.data() + q * C + p * NR, ld);
+    benchmark::ClobberMemory();
+  }
+  finish(state, s);
+}
+
+void BM_s16(benchmark::State& state) {
+  const Shape s = shape_of(state);
+  constexpr int NR = S::s16_panel;
+  const int C = s.channels, panels = C / NR;
+  const std::int64_t data = std::int64_t{s.tiles} * s.slots * C;
+  auto a = random_buffer<std::int16_t>(data, -512, 512, 1);
+  auto b = random_buffer<std::int16_t>(std::int64_t{s.slots} * C * C, -512, 512, 2);
+  sfc::AlignedBuffer<std::int64_t> c(static_cast<std::size_t>(data));
+  const std::ptrdiff_t ld = std::ptrdiff_t{s.slots} * C;
+  for (auto _ : state) {
+    for (int q = 0; q < s.slots; ++q)
+      for (int p = 0; p < panels; ++p)
+        sfc::kernels::s16_gemm<S>(s.tiles, C / 2, C / 2, a.data() + q * C, ld,
+                                  b.data() + (std::int64_t{q} * panels + p) * C * NR,
+                                  c.data() + q * C + p * NR, ld);
+    benchmark::ClobberMemory();
+  }
+  finish(state, s);
+}
+
+void BM_q8(benchmark::State& state) {
+  const Shape s = shape_of(state);
+  constexpr int NR = S::q8_panel;
+  const int C = s.channels, panels = C / NR;
+  const std::int64_t data = std::int64_t{s.tiles} * s.slots * C;
+  auto a = random_buffer<std::int8_t>(data, -127, 127, 1);
+  auto b = random_buffer<std::int8_t>(std::int64_t{s.slots} * C * C, -127, 127, 2);
+  auto init = random_buffer<std::int32_t>(NR, 0, 0, 3);
+  sfc::AlignedBuffer<float> scale(NR), c(static_cast<std::size_t>(data));
+  for (int j = 0; j < NR; ++j) scale.data()[j] = 1.0f / 1024;
+  const std::ptrdiff_t ld = std::ptrdiff_t{s.slots} * C;
+  for (auto _ : state) {
+    for (int q = 0; q < s.slots; ++q)
+      for (int p = 0; p < panels; ++p)
+        sfc::kernels::q8_gemm<S>(s.tiles, C / 4, a.data() + q * C, ld,
+                                 b.data() + (std::int64_t{q} * panels + p) * C * NR, init.data(),
+                                 scale.data(), c.data() + q * C + p * NR, ld);
+    benchmark::ClobberMemory();
+  }
+  finish(state, s);
+}
+
+void BM_fma_peak(benchmark::State& state) {
+  using V = typename S::f32;
+  constexpr int kChains = 12, kSteps = 1024;
+  volatile float seed = 0.999f;  // not a constant: nothing folds
+  const V x = S::broadcast(seed);
+  V acc[kChains];
+  sfc::kernels::static_for<kChains>([&](auto i) { acc[i] = S::broadcast(static_cast<float>(i)); });
+  for (auto _ : state)
+    for (int n = 0; n < kSteps; ++n)
+      sfc::kernels::static_for<kChains>([&](auto i) { acc[i] = S::fmadd(acc[i], x, x); });
+  // Only copies escape, so the accumulators stay in registers.
+  alignas(64) float out[kChains][S::f32_lanes];
+  sfc::kernels::static_for<kChains>([&](auto i) { S::store(out[i], acc[i]); });
+  benchmark::DoNotOptimize(out);
+  state.counters["GMAC/s"] =
+      benchmark::Counter(static_cast<double>(kChains) * kSteps * S::f32_lanes * 1e-9,
+                         benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(S::name);
+}
+
+// Arguments: slots, tiles (36: the operators' block), channels.
+void shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"slots", "tiles", "C"});
+  for (int channels : {128, 256})
+    for (int slots : {4, 36, 132}) b->Args({slots, 36, channels});
+  b->Unit(benchmark::kMillisecond);
+}
+
+BENCHMARK(BM_fma_peak);
+BENCHMARK(BM_f32)->Apply(shapes);
+BENCHMARK(BM_s16)->Apply(shapes);
+BENCHMARK(BM_q8)->Apply(shapes);
+
+}  // namespace
