@@ -49,56 +49,61 @@ sfc::AlignedBuffer<T> random_buffer(std::int64_t n, int lo, int hi, unsigned see
   return b;
 }
 
-void finish(benchmark::State& state, const Shape& s) {
+/// Times call(q, p) for every slot q and output panel p (of `panel` output
+/// channels), as an operator's element-wise stage runs them.
+template <class Call>
+void time_slots(benchmark::State& state, const Shape& s, int panel, Call&& call) {
+  const int panels = s.channels / panel;
+  for (auto _ : state) {
+    for (int q = 0; q < s.slots; ++q)
+      for (int p = 0; p < panels; ++p) call(q, p);
+    benchmark::ClobberMemory();
+  }
   state.counters["GMAC/s"] = benchmark::Counter(static_cast<double>(s.macs()) * 1e-9,
                                                 benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(S::name);
 }
 
+// Operand layout of every entry: data row t of slot q at (t * slots + q) * C
+// (stride ld), weight panel p of slot q at (q * panels + p) * C * NR, product
+// row t of slot q at (t * slots + q) * C + p * NR.
+
 void BM_f32(benchmark::State& state) {
   const Shape s = shape_of(state);
   constexpr int NR = sfc::kernels::panel_width<S>;
-  const int C = s.channels, panels = C / NR;
+  const int C = s.channels;
   const std::int64_t data = std::int64_t{s.tiles} * s.slots * C;
   auto a = random_buffer<float>(data, -8, 8, 1);
   auto b = random_buffer<float>(std::int64_t{s.slots} * C * C, -8, 8, 2);
   sfc::AlignedBuffer<float> c(static_cast<std::size_t>(data));
   const std::ptrdiff_t ld = std::ptrdiff_t{s.slots} * C;
-  for (auto _ : state) {
-    for (int q = 0; q < s.slots; ++q)
-      for (int p = 0; p < panels; ++p)
-        sfc::kernels::f32_gemm<S>(s.tiles, C, 1, a.data() + q * C, ld,
-                                  b.data() + (std::int64_t{q} * panels + p) * C * NR,
-                                  c.data() + q * C + p * NR, ld);
-    benchmark::ClobberMemory();
-  }
-  finish(state, s);
+  time_slots(state, s, NR, [&](int q, int p) {
+    sfc::kernels::f32_gemm<S>(s.tiles, C, 1, a.data() + q * C, ld,
+                              b.data() + (std::int64_t{q} * (C / NR) + p) * C * NR,
+                              c.data() + q * C + p * NR, ld);
+  });
 }
 
 void BM_s16(benchmark::State& state) {
   const Shape s = shape_of(state);
   constexpr int NR = S::s16_panel;
-  const int C = s.channels, panels = C / NR;
+  const int C = s.channels;
   const std::int64_t data = std::int64_t{s.tiles} * s.slots * C;
   auto a = random_buffer<std::int16_t>(data, -512, 512, 1);
   auto b = random_buffer<std::int16_t>(std::int64_t{s.slots} * C * C, -512, 512, 2);
   sfc::AlignedBuffer<std::int64_t> c(static_cast<std::size_t>(data));
   const std::ptrdiff_t ld = std::ptrdiff_t{s.slots} * C;
-  for (auto _ : state) {
-    for (int q = 0; q < s.slots; ++q)
-      for (int p = 0; p < panels; ++p)
-        sfc::kernels::s16_gemm<S>(s.tiles, C / 2, C / 2, a.data() + q * C, ld,
-                                  b.data() + (std::int64_t{q} * panels + p) * C * NR,
-                                  c.data() + q * C + p * NR, ld);
-    benchmark::ClobberMemory();
-  }
-  finish(state, s);
+  time_slots(state, s, NR, [&](int q, int p) {
+    sfc::kernels::s16_gemm<S>(s.tiles, C / 2, C / 2, a.data() + q * C, ld,
+                              b.data() + (std::int64_t{q} * (C / NR) + p) * C * NR,
+                              c.data() + q * C + p * NR, ld);
+  });
 }
 
 void BM_q8(benchmark::State& state) {
   const Shape s = shape_of(state);
   constexpr int NR = S::q8_panel;
-  const int C = s.channels, panels = C / NR;
+  const int C = s.channels;
   const std::int64_t data = std::int64_t{s.tiles} * s.slots * C;
   auto a = random_buffer<std::int8_t>(data, -127, 127, 1);
   auto b = random_buffer<std::int8_t>(std::int64_t{s.slots} * C * C, -127, 127, 2);
@@ -106,15 +111,11 @@ void BM_q8(benchmark::State& state) {
   sfc::AlignedBuffer<float> scale(NR), c(static_cast<std::size_t>(data));
   for (int j = 0; j < NR; ++j) scale.data()[j] = 1.0f / 1024;
   const std::ptrdiff_t ld = std::ptrdiff_t{s.slots} * C;
-  for (auto _ : state) {
-    for (int q = 0; q < s.slots; ++q)
-      for (int p = 0; p < panels; ++p)
-        sfc::kernels::q8_gemm<S>(s.tiles, C / 4, a.data() + q * C, ld,
-                                 b.data() + (std::int64_t{q} * panels + p) * C * NR, init.data(),
-                                 scale.data(), c.data() + q * C + p * NR, ld);
-    benchmark::ClobberMemory();
-  }
-  finish(state, s);
+  time_slots(state, s, NR, [&](int q, int p) {
+    sfc::kernels::q8_gemm<S>(s.tiles, C / 4, a.data() + q * C, ld,
+                             b.data() + (std::int64_t{q} * (C / NR) + p) * C * NR, init.data(),
+                             scale.data(), c.data() + q * C + p * NR, ld);
+  });
 }
 
 void BM_fma_peak(benchmark::State& state) {
