@@ -168,8 +168,9 @@ class ConvInt8Tester : public ConvCase<ConvInt8Tester> {
 
 /// The sweep every exact int8 instantiation goes through: sizes, channels
 /// around the vector widths, every padding of each side, layouts, bias, ReLU,
-/// threads, extreme fills, and input channels beyond the int32 chunk (so the
-/// widening path runs on worst-case sums).
+/// threads, extreme fills, input channels at the last int32-product count
+/// and one beyond (the extremes reach that path's bound), and beyond the
+/// int32 chunk (so the widening path runs on worst-case sums).
 template <class Algorithm, class Target = simd::Native>
 void sweep_int8(bool quick = false) {
   constexpr int R = Conv2d<std::int8_t, Algorithm, Target>::R;
@@ -203,6 +204,12 @@ void sweep_int8(bool quick = false) {
       .template test<Algorithm, Target>();
   // Extremes, with more input channels than one int32 sum may hold.
   using Op = Conv2d<std::int8_t, Algorithm, Target>;
+  if constexpr (Op::int32_product_channels > 0) {
+    for (const std::int64_t cin : {Op::int32_product_channels, Op::int32_product_channels + 1})
+      for (const Int8Fill f : {Int8Fill::max, Int8Fill::min, Int8Fill::alternating})
+        ConvInt8Tester().channels(cin, 2).size(R + 2, R + 1).pad(R / 2).bias(false).fill(f)
+            .template test<Algorithm, Target>();
+  }
   const std::int64_t wide = std::min<std::int64_t>(2 * Op::channels_per_int32_sum + 3, 2048);
   for (const Int8Fill f : {Int8Fill::max, Int8Fill::min, Int8Fill::alternating, Int8Fill::random})
     ConvInt8Tester().channels(wide, 3).size(R + 4, R + 5).pad(R / 2).bias(false).fill(f)
@@ -227,6 +234,13 @@ void sweep_int8_input_output() {
   // uint8 extremes (0 and 255 against -128 weights, zero points 0 and 255)
   // beyond one int32 chunk of the uint8 path.
   using OpU8 = Conv2d<std::uint8_t, Algorithm, Target>;
+  if constexpr (OpU8::int32_product_channels > 0) {
+    for (const std::int64_t cin : {OpU8::int32_product_channels, OpU8::int32_product_channels + 1})
+      for (const Int8Fill f : {Int8Fill::max, Int8Fill::min})
+        for (const std::int32_t zp : {0, 255})
+          ConvInt8Tester().channels(cin, 2).size(R + 2, R + 1).pad(R / 2).bias(false).fill(f).zero_point(zp)
+              .template test<Algorithm, Target, std::uint8_t>();
+  }
   const std::int64_t wide_u8 = std::min<std::int64_t>(2 * OpU8::channels_per_int32_sum + 3, 2048);
   for (const Int8Fill f : {Int8Fill::max, Int8Fill::min, Int8Fill::alternating})
     for (const std::int32_t zp : {0, 255})

@@ -25,7 +25,13 @@
 ///   input channels (404 for SFC-6 3x3), where no sum can overflow whatever
 ///   the input, then widened to int64;
 /// - output transform in int64 with the stage matrices scaled to integers,
-///   then one exact division by the known scale (a multiple of N^2).
+///   then one exact division by the known scale (a multiple of N^2);
+/// - narrow layers (at most `int32_product_channels` input channels: 134
+///   for SFC-6 3x3 with int8 input) keep products and output transform in
+///   int32 instead, where the target has the kernels (AVX2, portable): there
+///   scale * output fits int32 for every input, so arithmetic modulo 2^32
+///   (which is what the int32 lanes do) yields it exactly, and no slot sum
+///   needs widening. Half the bytes of products, eight native lanes.
 /// The construction rejects shapes whose int32 output could overflow
 /// (in_channels * R * R * 128 * 128 + |bias| > 2^31 - 1; 255 * 128 for
 /// uint8).
@@ -92,6 +98,16 @@ class ExactConv2d {
   static constexpr std::int64_t channels_per_int32_sum =
       int32_channel_limit<algorithm_2d>(kDataMagnitude, kInt8MaxMagnitude);
   static_assert(channels_per_int32_sum >= 2, "an int32 sum must hold at least one channel pair");
+  /// Input channels up to which products and the output transform run in
+  /// int32 (see the file comment; 0: this target always uses int64).
+  static constexpr std::int64_t int32_product_channels = [] {
+    if constexpr (Target::has_i32_exact) {
+      return std::min(channels_per_int32_sum,
+                      kInt32Max / (Output::scale * R * R * kDataMagnitude * kInt8MaxMagnitude));
+    } else {
+      return std::int64_t{0};
+    }
+  }();
 
   /// Plans the convolution: validates `shape` (kernel R x R; the int32
   /// output cannot overflow), `weights` (OIHW), `bias` (empty or
@@ -132,7 +148,17 @@ class ExactConv2d {
       for (std::int64_t i = 0; i < shape.in_channels * R * R; ++i) sum += weights[static_cast<std::size_t>(o * shape.in_channels * R * R + i)];
       bias_.data()[o] = (bias.empty() ? 0 : bias[static_cast<std::size_t>(o)]) - zero_point * sum;
     }
+    if (product_bits() == 32) {
+      // |bias - zero_point * sum| <= |bias| + Cin * R^2 * 255 * 128 fits int32
+      // (the output range check above).
+      bias32_ = AlignedBuffer<std::int32_t>(bias_.size());
+      for (std::size_t o = 0; o < bias_.size(); ++o) bias32_.data()[o] = static_cast<std::int32_t>(bias_.data()[o]);
+    }
   }
+
+  /// Width of the products and the output transform for this shape: 32
+  /// (in_channels <= int32_product_channels) or 64.
+  int product_bits() const noexcept { return shape_.in_channels <= int32_product_channels ? 32 : 64; }
 
   /// The zero point of the input (0 for int8).
   std::int32_t zero_point() const noexcept { return zero_point_; }
@@ -197,9 +223,7 @@ class ExactConv2d {
   static constexpr const char* kWho =
       std::is_same_v<In, std::int8_t> ? "sfc::Conv2d<int8>" : "sfc::Conv2d<uint8>";
   static constexpr int kPanel = Target::s16_panel;
-  static constexpr int kOutLanes = Target::i64_lanes;
   using V16 = typename Target::i16;
-  using V64 = typename Target::i64;
 
   /// packed[q][panel][pair][j][2] = (G w[panel * kPanel + j][2 * pair + 0/1])_q.
   void pack_weights(std::span<const std::int8_t> w) {
@@ -223,6 +247,23 @@ class ExactConv2d {
   template <class Out, class Convert>
   void compute(const In* input, Out* output, std::byte* workspace, RunOptions run_options,
                const Convert& convert) const {
+    if constexpr (int32_product_channels > 0) {
+      if (product_bits() == 32) {
+        compute_with<kernels::I32Ops<Target>>(input, output, workspace, run_options, convert);
+        return;
+      }
+    }
+    compute_with<kernels::I64Ops<Target>>(input, output, workspace, run_options, convert);
+  }
+
+  /// The convolution with products and output transform in Ops::value lanes.
+  template <class Ops, class Out, class Convert>
+  void compute_with(const In* input, Out* output, std::byte* workspace, RunOptions run_options,
+                    const Convert& convert) const {
+    using P = typename Ops::value;
+    using V = typename Ops::vec;
+    using OutputT = kernels::OutputTransform<algorithm_2d, Ops, true>;
+    constexpr int kOutLanes = Ops::lanes;
     const int threads = detail::useful_threads(
         detail::resolve_threads(run_options.threads, kWho), shape_.direct_macs());
     const detail::TileGeometry& g = geometry_;
@@ -233,7 +274,7 @@ class ExactConv2d {
     ws += detail::round_to_line(g.staged_output_elements() * 4);
     auto* transformed = reinterpret_cast<std::int16_t*>(ws);
     ws += detail::round_to_line(g.transformed_input_elements() * 2);
-    auto* products = reinterpret_cast<std::int64_t*>(ws);
+    auto* products = reinterpret_cast<P*>(ws);
 
     const std::int64_t Cp = g.in_channels_padded, Op = g.out_channels_padded;
     const std::int64_t in_chunks = Cp / Target::i16_lanes, out_chunks = Op / kOutLanes;
@@ -242,7 +283,12 @@ class ExactConv2d {
     const int pairs = static_cast<int>(Cp / 2);
     const int chunk_pairs = static_cast<int>(channels_per_int32_sum / 2);
     const bool relu = options_.relu;
-    const std::int64_t* bias = bias_.data();
+    const P* bias = nullptr;
+    if constexpr (std::is_same_v<P, std::int32_t>) {
+      bias = bias32_.data();
+    } else {
+      bias = bias_.data();
+    }
     const std::int16_t* packed = packed_.data();
 
     detail::run_tiled(
@@ -263,21 +309,26 @@ class ExactConv2d {
         },
         [&](std::int64_t item, std::int64_t tiles) {
           const std::int64_t q = item / panels, p = item % panels;
-          kernels::s16_gemm<Target>(static_cast<int>(tiles), pairs, chunk_pairs,
-                                    transformed + q * Cp, T * Cp,
-                                    packed + (q * panels + p) * Cp * kPanel,
-                                    products + q * Op + p * kPanel, T * Op);
+          if constexpr (std::is_same_v<P, std::int32_t>) {
+            kernels::s16_gemm_i32<Target>(static_cast<int>(tiles), pairs, transformed + q * Cp, T * Cp,
+                                          packed + (q * panels + p) * Cp * kPanel,
+                                          products + q * Op + p * kPanel, T * Op);
+          } else {
+            kernels::s16_gemm<Target>(static_cast<int>(tiles), pairs, chunk_pairs,
+                                      transformed + q * Cp, T * Cp,
+                                      packed + (q * panels + p) * Cp * kPanel,
+                                      products + q * Op + p * kPanel, T * Op);
+          }
         },
         [&](std::int64_t t, std::int64_t c, std::int32_t* tile) {
-          const std::int64_t* src = products + t * T * Op + c * kOutLanes;
+          const P* src = products + t * T * Op + c * kOutLanes;
           std::int32_t* dst = tile + c * kOutLanes;
-          const V64 b = Target::load_i64(bias + c * kOutLanes);
-          Output::apply([&](int q) { return Target::load_i64(src + q * Op); },
-                        [&](int i, int j, V64 v) {
-                          v = Target::add_i64(Target::exact_div_i64(v, Output::scale), b);
-                          if (relu) v = Target::max_i64(v, Target::zero_i64());
-                          Target::store_i64_as_i32(dst + i * out_row + j * Op, v);
-                        });
+          const V b = Ops::load(bias + c * kOutLanes);
+          OutputT::apply([&](int q) { return Ops::load(src + q * Op); }, [&](int i, int j, V v) {
+            v = Ops::add(Ops::exact_div(v, OutputT::scale), b);
+            if (relu) v = Ops::max(v, Ops::zero());
+            Ops::store_i32(dst + i * out_row + j * Op, v);
+          });
         },
         convert, static_cast<In>(zero_point_));
   }
@@ -288,6 +339,7 @@ class ExactConv2d {
   detail::TileGeometry geometry_;
   AlignedBuffer<std::int16_t> packed_;
   AlignedBuffer<std::int64_t> bias_;  ///< bias - zero_point * (sum of weights), per channel
+  AlignedBuffer<std::int32_t> bias32_;  ///< the same in int32, for the int32 path only
 };
 
 }  // namespace detail

@@ -122,14 +122,43 @@ struct Avx2 {
     return mullo_i64(a, _mm256_set1_epi64x(static_cast<long long>(inverse)));
   }
 
-  /// Micro-kernel `s16_gemm_<Rows>x16__avx2` (`__avxvnni`; see
-  /// kernels/gemm_s16.hpp): `vpmaddwd` (or `vpdpwssd`) adds two int16
-  /// products into each int32 lane.
+  // int32 lanes, for the exact layers narrow enough that the scaled output
+  // fits int32 for every input (ExactConv2d::int32_product_channels): all
+  // arithmetic modulo 2^32, which leaves that output exact.
+  static constexpr bool has_i32_exact = true;
+  static constexpr int i32_lanes = 8;
+  using i32 = __m256i;
+  static i32 zero_i32() noexcept { return _mm256_setzero_si256(); }
+  static i32 load_i32(const std::int32_t* p) noexcept {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  }
+  static void store_i32(std::int32_t* p, i32 a) noexcept { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), a); }
+  static i32 add_i32(i32 a, i32 b) noexcept { return _mm256_add_epi32(a, b); }
+  static i32 sub_i32(i32 a, i32 b) noexcept { return _mm256_sub_epi32(a, b); }
+  static i32 neg_i32(i32 a) noexcept { return _mm256_sub_epi32(_mm256_setzero_si256(), a); }
+  static i32 mul_i32(std::int32_t c, i32 a) noexcept { return _mm256_mullo_epi32(_mm256_set1_epi32(c), a); }
+  static i32 max_i32(i32 a, i32 b) noexcept { return _mm256_max_epi32(a, b); }
+  /// a / d for every lane, where every lane is a multiple of d: shift out the
+  /// power of two, then multiply by the inverse of the odd part modulo 2^32.
+  static i32 exact_div_i32(i32 a, std::int32_t d) noexcept {
+    int shift = 0;
+    while ((d & 1) == 0) {
+      d >>= 1;
+      ++shift;
+    }
+    const auto odd = static_cast<std::uint32_t>(d);
+    std::uint32_t inverse = odd;  // Newton: 3 -> 6 -> 12 -> 24 -> 48 bits
+    for (int i = 0; i < 4; ++i) inverse *= 2u - odd * inverse;
+    return _mm256_mullo_epi32(_mm256_srai_epi32(a, shift), _mm256_set1_epi32(static_cast<std::int32_t>(inverse)));
+  }
+
+  /// The sums of both s16 blocks below: acc[m][v] = sum over `pairs` channel
+  /// pairs of a[m][k] * panel[k][v * 8 + j], in wrapping int32 lanes.
+  /// `vpmaddwd` (or `vpdpwssd` with AVX-VNNI) adds two int16 products into
+  /// each int32 lane.
   template <int Rows>
-  static void s16_block(int pairs, const std::int16_t* a, std::ptrdiff_t lda,
-                        const std::int16_t* panel, std::int64_t* c, std::ptrdiff_t ldc,
-                        bool accumulate) noexcept {
-    __m256i acc[Rows][2];
+  static void s16_sums(int pairs, const std::int16_t* a, std::ptrdiff_t lda, const std::int16_t* panel,
+                       __m256i (&acc)[Rows][2]) noexcept {
     kernels::static_for<Rows>([&](auto m) { acc[m][0] = acc[m][1] = _mm256_setzero_si256(); });
     for (int p = 0; p < pairs; ++p) {
       const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel + p * 32));
@@ -147,6 +176,16 @@ struct Avx2 {
 #endif
       });
     }
+  }
+
+  /// Micro-kernel `s16_gemm_<Rows>x16__avx2` (`__avxvnni`; see
+  /// kernels/gemm_s16.hpp): c[m][j] (+)= the sums, widened to int64.
+  template <int Rows>
+  static void s16_block(int pairs, const std::int16_t* a, std::ptrdiff_t lda,
+                        const std::int16_t* panel, std::int64_t* c, std::ptrdiff_t ldc,
+                        bool accumulate) noexcept {
+    __m256i acc[Rows][2];
+    s16_sums<Rows>(pairs, a, lda, panel, acc);
     kernels::static_for<Rows>([&](auto m) {
       kernels::static_for<2>([&](auto v) {
         std::int64_t* out = c + m * ldc + v * 8;
@@ -159,6 +198,18 @@ struct Avx2 {
         store_i64(out, lo);
         store_i64(out + 4, hi);
       });
+    });
+  }
+
+  /// Micro-kernel `s16_gemm_i32_<Rows>x16__avx2`: c[m][j] = the sums (int32).
+  template <int Rows>
+  static void s16_block_i32(int pairs, const std::int16_t* a, std::ptrdiff_t lda,
+                            const std::int16_t* panel, std::int32_t* c, std::ptrdiff_t ldc) noexcept {
+    __m256i acc[Rows][2];
+    s16_sums<Rows>(pairs, a, lda, panel, acc);
+    kernels::static_for<Rows>([&](auto m) {
+      store_i32(c + m * ldc, acc[m][0]);
+      store_i32(c + m * ldc + 8, acc[m][1]);
     });
   }
 

@@ -58,6 +58,8 @@ struct Avx512 {
   static constexpr int i64_lanes = 8;
   static constexpr int s16_gemm_rows = 12;
   static constexpr int s16_panel = 32;
+  /// No int32 exact path here: the exact layers keep int64 products.
+  static constexpr bool has_i32_exact = false;
   using i16 = __m512i;
   using i64 = __m512i;
 

@@ -168,6 +168,65 @@ struct Portable {
     return r;
   }
 
+  // int32 lanes, for the exact layers narrow enough that the scaled output
+  // fits int32 for every input (ExactConv2d::int32_product_channels):
+  // arithmetic modulo 2^32 (in uint32, as the SIMD targets' wraps), which
+  // leaves that output exact.
+  static constexpr bool has_i32_exact = true;
+  static constexpr int i32_lanes = 8;
+  struct i32 {
+    std::int32_t v[i32_lanes];
+  };
+  static i32 zero_i32() noexcept { return i32{}; }
+  static i32 load_i32(const std::int32_t* p) noexcept {
+    i32 r;
+    std::memcpy(r.v, p, sizeof r.v);
+    return r;
+  }
+  static void store_i32(std::int32_t* p, const i32& a) noexcept { std::memcpy(p, a.v, sizeof a.v); }
+  template <class F>
+  static i32 map_i32(const i32& a, const i32& b, F f) noexcept {
+    i32 r;
+    for (int i = 0; i < i32_lanes; ++i)
+      r.v[i] = static_cast<std::int32_t>(f(static_cast<std::uint32_t>(a.v[i]), static_cast<std::uint32_t>(b.v[i])));
+    return r;
+  }
+  static i32 add_i32(const i32& a, const i32& b) noexcept {
+    return map_i32(a, b, [](std::uint32_t x, std::uint32_t y) { return x + y; });
+  }
+  static i32 sub_i32(const i32& a, const i32& b) noexcept {
+    return map_i32(a, b, [](std::uint32_t x, std::uint32_t y) { return x - y; });
+  }
+  static i32 neg_i32(const i32& a) noexcept { return sub_i32(zero_i32(), a); }
+  static i32 mul_i32(std::int32_t c, const i32& a) noexcept {
+    return map_i32(a, a, [c](std::uint32_t x, std::uint32_t) { return x * static_cast<std::uint32_t>(c); });
+  }
+  static i32 max_i32(const i32& a, const i32& b) noexcept {
+    i32 r;
+    for (int i = 0; i < i32_lanes; ++i) r.v[i] = std::max(a.v[i], b.v[i]);
+    return r;
+  }
+  /// a / d for every lane, where every lane is a multiple of d (exact).
+  static i32 exact_div_i32(const i32& a, std::int32_t d) noexcept {
+    i32 r;
+    for (int i = 0; i < i32_lanes; ++i) r.v[i] = a.v[i] / d;
+    return r;
+  }
+
+  /// The sums of one row for both s16 blocks below: acc[j] = sum over
+  /// `pairs` channel pairs of row[k] * panel[k][j] (the callers guarantee
+  /// they fit int32).
+  static void s16_row_sums(int pairs, const std::int16_t* row, const std::int16_t* panel,
+                           std::int32_t (&acc)[s16_panel]) noexcept {
+    constexpr int NR = s16_panel;
+    for (int j = 0; j < NR; ++j) acc[j] = 0;
+    for (int p = 0; p < pairs; ++p) {
+      const std::int32_t a0 = row[2 * p], a1 = row[2 * p + 1];
+      const std::int16_t* b = panel + p * 2 * NR;
+      for (int j = 0; j < NR; ++j) acc[j] += a0 * b[2 * j] + a1 * b[2 * j + 1];
+    }
+  }
+
   /// Micro-kernel `s16_gemm_<Rows>x16__portable` (see kernels/gemm_s16.hpp):
   /// c[m][j] (+)= sum over `pairs` channel pairs of a[m][k] * panel[k][j],
   /// summed in int32.
@@ -175,17 +234,23 @@ struct Portable {
   static void s16_block(int pairs, const std::int16_t* a, std::ptrdiff_t lda,
                         const std::int16_t* panel, std::int64_t* c, std::ptrdiff_t ldc,
                         bool accumulate) noexcept {
-    constexpr int NR = s16_panel;
     for (int m = 0; m < Rows; ++m) {
-      const std::int16_t* row = a + m * lda;
-      std::int32_t acc[NR] = {};
-      for (int p = 0; p < pairs; ++p) {
-        const std::int32_t a0 = row[2 * p], a1 = row[2 * p + 1];
-        const std::int16_t* b = panel + p * 2 * NR;
-        for (int j = 0; j < NR; ++j) acc[j] += a0 * b[2 * j] + a1 * b[2 * j + 1];
-      }
+      std::int32_t acc[s16_panel];
+      s16_row_sums(pairs, a + m * lda, panel, acc);
       std::int64_t* out = c + m * ldc;
-      for (int j = 0; j < NR; ++j) out[j] = accumulate ? out[j] + acc[j] : acc[j];
+      for (int j = 0; j < s16_panel; ++j) out[j] = accumulate ? out[j] + acc[j] : acc[j];
+    }
+  }
+
+  /// Micro-kernel `s16_gemm_i32_<Rows>x16__portable`: c[m][j] = the sums
+  /// (int32).
+  template <int Rows>
+  static void s16_block_i32(int pairs, const std::int16_t* a, std::ptrdiff_t lda,
+                            const std::int16_t* panel, std::int32_t* c, std::ptrdiff_t ldc) noexcept {
+    for (int m = 0; m < Rows; ++m) {
+      std::int32_t acc[s16_panel];
+      s16_row_sums(pairs, a + m * lda, panel, acc);
+      std::memcpy(c + m * ldc, acc, sizeof acc);
     }
   }
 
