@@ -244,6 +244,41 @@ class ExactConv2d {
       }
   }
 
+  // The per-tile stages are functions of their own, not lambdas of
+  // compute_with: the unrolled transforms are then compiled once per class
+  // (input) and product width (output), not once more per output type.
+
+  /// Data transform of the tile whose window starts at src (one vector of
+  /// input channels; rows in_row apart, pixels Cp apart): product q to
+  /// dst + q * Cp.
+  static void transform_tile(const In* src, std::int64_t in_row, std::int64_t Cp, std::int16_t* dst) {
+    kernels::InputTransform<algorithm_2d, kernels::I16Ops<Target>>::apply(
+        [&](int a, int b) {
+          if constexpr (std::is_same_v<In, std::int8_t>) {
+            return Target::load_s8(src + a * in_row + b * Cp);
+          } else {
+            return Target::load_u8(src + a * in_row + b * Cp);
+          }
+        },
+        [&](int q, V16 v) { Target::store_i16(dst + q * Cp, v); });
+  }
+
+  /// Output transform of one tile (one vector of output channels): products
+  /// q at src + q * Op, then the exact division, bias, ReLU, and the int32
+  /// outputs to dst (rows out_row apart, pixels Op apart).
+  template <class Ops>
+  static void output_tile(const typename Ops::value* src, std::int64_t Op, const typename Ops::value* bias,
+                          bool relu, std::int32_t* dst, std::int64_t out_row) {
+    using OutputT = kernels::OutputTransform<algorithm_2d, Ops, true>;
+    using V = typename Ops::vec;
+    const V b = Ops::load(bias);
+    OutputT::apply([&](int q) { return Ops::load(src + q * Op); }, [&](int i, int j, V v) {
+      v = Ops::add(Ops::exact_div(v, OutputT::scale), b);
+      if (relu) v = Ops::max(v, Ops::zero());
+      Ops::store_i32(dst + i * out_row + j * Op, v);
+    });
+  }
+
   template <class Out, class Convert>
   void compute(const In* input, Out* output, std::byte* workspace, RunOptions run_options,
                const Convert& convert) const {
@@ -261,8 +296,6 @@ class ExactConv2d {
   void compute_with(const In* input, Out* output, std::byte* workspace, RunOptions run_options,
                     const Convert& convert) const {
     using P = typename Ops::value;
-    using V = typename Ops::vec;
-    using OutputT = kernels::OutputTransform<algorithm_2d, Ops, true>;
     constexpr int kOutLanes = Ops::lanes;
     const int threads = detail::useful_threads(
         detail::resolve_threads(run_options.threads, kWho), shape_.direct_macs());
@@ -295,17 +328,8 @@ class ExactConv2d {
         g, threads, input, options_.input_layout, output, options_.output_layout, staged_in,
         staged_out, in_chunks, T * panels, out_chunks,
         [&](std::int64_t t, std::int64_t c, const In* window) {
-          const In* src = window + c * Target::i16_lanes;
-          std::int16_t* dst = transformed + t * T * Cp + c * Target::i16_lanes;
-          kernels::InputTransform<algorithm_2d, kernels::I16Ops<Target>>::apply(
-              [&](int a, int b) {
-                if constexpr (std::is_same_v<In, std::int8_t>) {
-                  return Target::load_s8(src + a * in_row + b * Cp);
-                } else {
-                  return Target::load_u8(src + a * in_row + b * Cp);
-                }
-              },
-              [&](int q, V16 v) { Target::store_i16(dst + q * Cp, v); });
+          transform_tile(window + c * Target::i16_lanes, in_row, Cp,
+                         transformed + t * T * Cp + c * Target::i16_lanes);
         },
         [&](std::int64_t item, std::int64_t tiles) {
           const std::int64_t q = item / panels, p = item % panels;
@@ -321,14 +345,8 @@ class ExactConv2d {
           }
         },
         [&](std::int64_t t, std::int64_t c, std::int32_t* tile) {
-          const P* src = products + t * T * Op + c * kOutLanes;
-          std::int32_t* dst = tile + c * kOutLanes;
-          const V b = Ops::load(bias + c * kOutLanes);
-          OutputT::apply([&](int q) { return Ops::load(src + q * Op); }, [&](int i, int j, V v) {
-            v = Ops::add(Ops::exact_div(v, OutputT::scale), b);
-            if (relu) v = Ops::max(v, Ops::zero());
-            Ops::store_i32(dst + i * out_row + j * Op, v);
-          });
+          output_tile<Ops>(products + t * T * Op + c * kOutLanes, Op, bias + c * kOutLanes, relu,
+                           tile + c * kOutLanes, out_row);
         },
         convert, static_cast<In>(zero_point_));
   }
