@@ -124,7 +124,8 @@ class Conv2d<float, Algorithm, Target> {
         detail::BlockingPolicy{.in_lanes = kLanes,
                                .out_multiple = kPanel,
                                .gemm_rows = Target::gemm_rows,
-                               .element_bytes = sizeof(float)});
+                               .input_bytes = sizeof(float),
+                               .product_bytes = sizeof(float)});
     pack_weights(weights);
     bias_ = AlignedBuffer<float>(static_cast<std::size_t>(geometry_.out_channels_padded));
     for (std::size_t o = 0; o < bias.size(); ++o) bias_.data()[o] = bias[o];

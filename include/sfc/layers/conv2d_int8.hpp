@@ -139,7 +139,8 @@ class ExactConv2d {
         detail::BlockingPolicy{.in_lanes = Target::i16_lanes,
                                .out_multiple = kPanel,
                                .gemm_rows = Target::s16_gemm_rows,
-                               .element_bytes = sizeof(std::int64_t)});
+                               .input_bytes = sizeof(std::int16_t),
+                               .product_bytes = sizeof(std::int64_t)});
     pack_weights(weights);
     // The output stage adds bias - zero_point * (sum of the channel's weights).
     bias_ = AlignedBuffer<std::int64_t>(static_cast<std::size_t>(geometry_.out_channels_padded));

@@ -138,7 +138,8 @@ class QuantizedConv2d {
         detail::BlockingPolicy{.in_lanes = Target::i16_lanes,
                                .out_multiple = kPanel,
                                .gemm_rows = Target::q8_gemm_rows,
-                               .element_bytes = sizeof(float)});
+                               .input_bytes = 1,
+                               .product_bytes = sizeof(float)});
     set_data_scales();
     pack_weights(weights);
     bias_ = AlignedBuffer<float>(static_cast<std::size_t>(geometry_.out_channels_padded));

@@ -67,11 +67,16 @@ struct BlockingPolicy {
   int in_lanes = 1;         ///< input channel padding (SIMD vector width)
   int out_multiple = 1;     ///< output channel padding (GEMM panel width)
   int gemm_rows = 1;        ///< tiles per GEMM register block
-  std::int64_t element_bytes = 4;
+  std::int64_t input_bytes = 4;    ///< bytes of one transformed input value
+  std::int64_t product_bytes = 4;  ///< bytes of one product (per output channel)
   // Measured on SFC-6(7x7,3x3), batch 8, C = 64@56, 128@28, 256@14 (AVX-512):
   // 24-48 tiles per block beat 12 (too little weight reuse) and 120 (the
-  // transformed tiles fall out of L2) by 10-30%.
-  std::int64_t max_block_bytes = std::int64_t{4} << 20;  ///< transformed tiles of one block
+  // transformed tiles fall out of L2) by 10-30%. The byte budget only stops
+  // very wide layers: every block streams all T x Cin x Cout transformed
+  // weights, which outweigh the block's own data from C = 256 on (a 4 MiB
+  // budget made the batch-8 C=512@7 layer 1.3-1.6x slower, exact int8 and
+  // fp32 SFC-6(6x6), on the AVX2 machine of bench/RESULTS.md).
+  std::int64_t max_block_bytes = std::int64_t{32} << 20;  ///< transformed data and products of one block
   std::int64_t max_tiles_per_block = 36;
 };
 
@@ -106,8 +111,9 @@ inline TileGeometry make_tile_geometry(const Conv2dShape& shape, int M, int R, i
   // Tiles per block: as many as fit the budget for transformed data and
   // products (more tiles = more reuse of each transformed weight), a whole
   // number of GEMM register blocks, at least one register block.
-  const std::int64_t channels = std::max(g.in_channels_padded, g.out_channels_padded);
-  const std::int64_t per_tile = product_or_throw({T, channels, policy.element_bytes});
+  const std::int64_t per_tile =
+      mul_or_throw(T, add_or_throw(mul_or_throw(g.in_channels_padded, policy.input_bytes),
+                                   mul_or_throw(g.out_channels_padded, policy.product_bytes)));
   std::int64_t tiles = std::min(policy.max_tiles_per_block, policy.max_block_bytes / per_tile);
   tiles = std::max<std::int64_t>(policy.gemm_rows, tiles / policy.gemm_rows * policy.gemm_rows);
   const std::int64_t total_tiles = mul_or_throw(g.batch, g.tiles_per_image);
