@@ -168,9 +168,10 @@ class ConvInt8Tester : public ConvCase<ConvInt8Tester> {
 
 /// The sweep every exact int8 instantiation goes through: sizes, channels
 /// around the vector widths, every padding of each side, layouts, bias, ReLU,
-/// threads, extreme fills, input channels at the last int32-product count
-/// and one beyond (the extremes reach that path's bound), and beyond the
-/// int32 chunk (so the widening path runs on worst-case sums).
+/// threads, extreme fills, input channels filling one and two int32 groups
+/// and one beyond each (the extremes reach that path's bound in every
+/// group; one beyond two groups is the int64 path), and beyond the int32
+/// chunk (so the widening path runs on worst-case sums).
 template <class Algorithm, class Target = simd::Native>
 void sweep_int8(bool quick = false) {
   constexpr int R = Conv2d<std::int8_t, Algorithm, Target>::R;
@@ -205,7 +206,8 @@ void sweep_int8(bool quick = false) {
   // Extremes, with more input channels than one int32 sum may hold.
   using Op = Conv2d<std::int8_t, Algorithm, Target>;
   if constexpr (Op::int32_product_channels > 0) {
-    for (const std::int64_t cin : {Op::int32_product_channels, Op::int32_product_channels + 1})
+    constexpr std::int64_t group = Op::int32_group_channels;
+    for (const std::int64_t cin : {group, group + 1, 2 * group, 2 * group + 1})
       for (const Int8Fill f : {Int8Fill::max, Int8Fill::min, Int8Fill::alternating})
         ConvInt8Tester().channels(cin, 2).size(R + 2, R + 1).pad(R / 2).bias(false).fill(f)
             .template test<Algorithm, Target>();
@@ -235,7 +237,8 @@ void sweep_int8_input_output() {
   // beyond one int32 chunk of the uint8 path.
   using OpU8 = Conv2d<std::uint8_t, Algorithm, Target>;
   if constexpr (OpU8::int32_product_channels > 0) {
-    for (const std::int64_t cin : {OpU8::int32_product_channels, OpU8::int32_product_channels + 1})
+    constexpr std::int64_t group = OpU8::int32_group_channels;
+    for (const std::int64_t cin : {group, group + 1, 2 * group, 2 * group + 1})
       for (const Int8Fill f : {Int8Fill::max, Int8Fill::min})
         for (const std::int32_t zp : {0, 255})
           ConvInt8Tester().channels(cin, 2).size(R + 2, R + 1).pad(R / 2).bias(false).fill(f).zero_point(zp)

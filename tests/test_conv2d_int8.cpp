@@ -55,28 +55,37 @@ TEST(ConvInt8Bounds, ChannelsPerInt32Sum) {
   EXPECT_EQ((sfc::Conv2d<std::int8_t, sfc::SFC<6, 4, 7>>::channels_per_int32_sum), 74);
 }
 
-// Narrow layers keep products and the output transform in int32 (see
-// conv2d_int8.hpp) while scale * |output| < 2^31 for every input: SFC-6's
-// scale is 108, so int8 input allows 134 channels of a 3x3 kernel
-// (108 * 134 * 9 * 2^14 < 2^31 <= 108 * 135 * 9 * 2^14), uint8 (magnitude
-// 255 * 128) 67, a 5x5 kernel 48, a 7x7 one 24. Targets without the int32
-// kernels (AVX-512) report 0 and always use int64.
+// Products and the output transform run in int32 (see conv2d_int8.hpp) over
+// groups of input channels small enough that scale * |group output| < 2^31
+// for every input: SFC-6's scale is 108, so int8 input allows 134 channels
+// of a 3x3 kernel (108 * 134 * 9 * 2^14 < 2^31 <= 108 * 135 * 9 * 2^14),
+// uint8 (magnitude 255 * 128) 67 (66 in whole pairs), a 5x5 kernel 48, a
+// 7x7 one 24. Up to two groups; wider layers, and targets without the int32
+// kernels (AVX-512, which report 0), use int64.
 template <class Target>
 void check_int32_product_channels() {
   using Conv = sfc::Conv2d<std::int8_t, sfc::SFC<6, 7, 3>, Target>;
+  using ConvU8 = sfc::Conv2d<std::uint8_t, sfc::SFC<6, 7, 3>, Target>;
   if constexpr (!Target::has_i32_exact) {
     EXPECT_EQ(Conv::int32_product_channels, 0);
   } else {
     EXPECT_EQ(Conv::int32_product_channels, 134);
-    EXPECT_EQ((sfc::Conv2d<std::uint8_t, sfc::SFC<6, 7, 3>, Target>::int32_product_channels), 67);
+    EXPECT_EQ(Conv::int32_group_channels, 134);
+    EXPECT_EQ(ConvU8::int32_product_channels, 67);
+    EXPECT_EQ(ConvU8::int32_group_channels, 66);
     EXPECT_EQ((sfc::Conv2d<std::int8_t, sfc::SFC<6, 6, 5>, Target>::int32_product_channels), 48);
     EXPECT_EQ((sfc::Conv2d<std::int8_t, sfc::SFC<6, 4, 7>, Target>::int32_product_channels), 24);
   }
-  for (const std::int64_t cin : {1, 134, 135, 404}) {
-    const auto shape = sfc::Conv2dShape::square(1, cin, 2, 7, 3, 1);
+  struct Case {
+    std::int64_t cin, groups;
+  };
+  for (const Case c : {Case{1, 1}, Case{134, 1}, Case{135, 2}, Case{268, 2}, Case{269, 3}, Case{404, 4}}) {
+    const auto shape = sfc::Conv2dShape::square(1, c.cin, 2, 7, 3, 1);
     const std::vector<std::int8_t> w(static_cast<std::size_t>(shape.weight_elements()), 1);
     const Conv conv(shape, w);
-    EXPECT_EQ(conv.product_bits(), cin <= Conv::int32_product_channels ? 32 : 64) << cin;
+    const std::int64_t groups = Target::has_i32_exact ? c.groups : 0;
+    EXPECT_EQ(conv.int32_groups(), groups) << c.cin;
+    EXPECT_EQ(conv.product_bits(), groups >= 1 && groups <= 2 ? 32 : 64) << c.cin;
   }
 }
 

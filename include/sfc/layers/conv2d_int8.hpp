@@ -26,12 +26,16 @@
 ///   the input, then widened to int64;
 /// - output transform in int64 with the stage matrices scaled to integers,
 ///   then one exact division by the known scale (a multiple of N^2);
-/// - narrow layers (at most `int32_product_channels` input channels: 134
-///   for SFC-6 3x3 with int8 input) keep products and output transform in
-///   int32 instead, where the target has the kernels (AVX2, portable): there
-///   scale * output fits int32 for every input, so arithmetic modulo 2^32
-///   (which is what the int32 lanes do) yields it exactly, and no slot sum
-///   needs widening. Half the bytes of products, eight native lanes.
+/// - where the target has the int32 kernels (AVX2, portable), products and
+///   output transform run in int32 instead, over groups of at most
+///   `int32_product_channels` input channels (134 for SFC-6 3x3 with int8
+///   input): the output of one group's channels times the scale fits int32
+///   for every input, so arithmetic modulo 2^32 (what int32 lanes do) yields
+///   it exactly, the exact division gives the group's share of the output,
+///   and the shares add up, modulo 2^32 again, to the int32 output. Each
+///   group costs one output transform; up to `kMaxInt32Groups` groups this
+///   beats int64 products (half the bytes, eight native lanes instead of
+///   four emulated ones), beyond it int64 is used.
 /// The construction rejects shapes whose int32 output could overflow
 /// (in_channels * R * R * 128 * 128 + |bias| > 2^31 - 1; 255 * 128 for
 /// uint8).
@@ -98,8 +102,8 @@ class ExactConv2d {
   static constexpr std::int64_t channels_per_int32_sum =
       int32_channel_limit<algorithm_2d>(kDataMagnitude, kInt8MaxMagnitude);
   static_assert(channels_per_int32_sum >= 2, "an int32 sum must hold at least one channel pair");
-  /// Input channels up to which products and the output transform run in
-  /// int32 (see the file comment; 0: this target always uses int64).
+  /// Input channels of one int32 group (see the file comment; 0: this
+  /// target always uses int64).
   static constexpr std::int64_t int32_product_channels = [] {
     if constexpr (Target::has_i32_exact) {
       return std::min(channels_per_int32_sum,
@@ -140,7 +144,7 @@ class ExactConv2d {
                                .out_multiple = kPanel,
                                .gemm_rows = Target::s16_gemm_rows,
                                .input_bytes = sizeof(std::int16_t),
-                               .product_bytes = sizeof(std::int64_t)});
+                               .product_bytes = product_bytes()});
     pack_weights(weights);
     // The output stage adds bias - zero_point * (sum of the channel's weights).
     bias_ = AlignedBuffer<std::int64_t>(static_cast<std::size_t>(geometry_.out_channels_padded));
@@ -157,9 +161,31 @@ class ExactConv2d {
     }
   }
 
+  /// Input channels of a full int32 group: int32_product_channels in whole
+  /// pairs (the kernels take channels in pairs).
+  static constexpr std::int64_t int32_group_channels = int32_product_channels / 2 * 2;
+
+  /// Most int32 groups a layer is split into; wider layers use int64 (each
+  /// group costs an output transform: at C=512, four int32 groups were
+  /// slower than int64; bench/RESULTS.md).
+  static constexpr std::int64_t kMaxInt32Groups = 2;
+
+  /// Input channel groups of the int32 path: ceil(in_channels /
+  /// int32_group_channels) (0 on targets without it).
+  std::int64_t int32_groups() const noexcept {
+    if constexpr (int32_product_channels > 0) {
+      return (shape_.in_channels + int32_group_channels - 1) / int32_group_channels;
+    } else {
+      return 0;
+    }
+  }
+
   /// Width of the products and the output transform for this shape: 32
-  /// (in_channels <= int32_product_channels) or 64.
-  int product_bits() const noexcept { return shape_.in_channels <= int32_product_channels ? 32 : 64; }
+  /// (1 to kMaxInt32Groups int32 groups) or 64.
+  int product_bits() const noexcept {
+    const std::int64_t groups = int32_groups();
+    return groups >= 1 && groups <= kMaxInt32Groups ? 32 : 64;
+  }
 
   /// The zero point of the input (0 for int8).
   std::int32_t zero_point() const noexcept { return zero_point_; }
@@ -173,7 +199,8 @@ class ExactConv2d {
     std::int64_t bytes = 0;
     for (const std::int64_t part :
          {g.staged_input_elements(), mul_or_throw(g.staged_output_elements(), 4),
-          mul_or_throw(g.transformed_input_elements(), 2), mul_or_throw(g.products_elements(), 8)})
+          mul_or_throw(g.transformed_input_elements(), 2),
+          mul_or_throw(g.products_elements(), product_bytes())})
       bytes = add_or_throw(bytes, detail::round_to_line(part));
     return static_cast<std::size_t>(bytes) + AlignedBuffer<std::byte>::alignment;
   }
@@ -224,7 +251,11 @@ class ExactConv2d {
   static constexpr const char* kWho =
       std::is_same_v<In, std::int8_t> ? "sfc::Conv2d<int8>" : "sfc::Conv2d<uint8>";
   static constexpr int kPanel = Target::s16_panel;
+  static constexpr int kChunkPairs = static_cast<int>(channels_per_int32_sum / 2);
   using V16 = typename Target::i16;
+  /// Bytes of products per (slot, tile, output channel): every int32 group
+  /// keeps its own, or one int64.
+  std::int64_t product_bytes() const noexcept { return product_bits() == 32 ? 4 * int32_groups() : 8; }
 
   /// packed[q][panel][pair][j][2] = (G w[panel * kPanel + j][2 * pair + 0/1])_q.
   void pack_weights(std::span<const std::int8_t> w) {
@@ -264,20 +295,34 @@ class ExactConv2d {
         [&](int q, V16 v) { Target::store_i16(dst + q * Cp, v); });
   }
 
-  /// Output transform of one tile (one vector of output channels): products
-  /// q at src + q * Op, then the exact division, bias, ReLU, and the int32
-  /// outputs to dst (rows out_row apart, pixels Op apart).
+  /// Output transform of one tile (one vector of output channels): for each
+  /// of `groups` product sets (group_stride apart), products q at
+  /// src + q * Op, then the exact division; the groups' outputs summed, bias,
+  /// ReLU, and the int32 outputs to dst (rows out_row apart, pixels Op
+  /// apart; several groups need Ops::value = int32, the outputs' type).
   template <class Ops>
-  static void output_tile(const typename Ops::value* src, std::int64_t Op, const typename Ops::value* bias,
-                          bool relu, std::int32_t* dst, std::int64_t out_row) {
+  static void output_tile(const typename Ops::value* src, std::int64_t Op, std::int64_t groups,
+                          std::int64_t group_stride, const typename Ops::value* bias, bool relu,
+                          std::int32_t* dst, std::int64_t out_row) {
     using OutputT = kernels::OutputTransform<algorithm_2d, Ops, true>;
     using V = typename Ops::vec;
     const V b = Ops::load(bias);
-    OutputT::apply([&](int q) { return Ops::load(src + q * Op); }, [&](int i, int j, V v) {
-      v = Ops::add(Ops::exact_div(v, OutputT::scale), b);
-      if (relu) v = Ops::max(v, Ops::zero());
-      Ops::store_i32(dst + i * out_row + j * Op, v);
-    });
+    for (std::int64_t group = 0; group < groups; ++group) {
+      const typename Ops::value* products = src + group * group_stride;
+      const bool first = group == 0, last = group == groups - 1;
+      OutputT::apply([&](int q) { return Ops::load(products + q * Op); }, [&](int i, int j, V v) {
+        std::int32_t* out = dst + i * out_row + j * Op;
+        v = Ops::exact_div(v, OutputT::scale);
+        if constexpr (std::is_same_v<typename Ops::value, std::int32_t>) {
+          if (!first) v = Ops::add(v, Ops::load(out));
+        }
+        if (last) {
+          v = Ops::add(v, b);
+          if (relu) v = Ops::max(v, Ops::zero());
+        }
+        Ops::store_i32(out, v);
+      });
+    }
   }
 
   template <class Out, class Convert>
@@ -315,7 +360,12 @@ class ExactConv2d {
     const std::int64_t panels = Op / kPanel;
     const std::int64_t in_row = g.staged_in_w * Cp, out_row = g.staged_out_w * Op;
     const int pairs = static_cast<int>(Cp / 2);
-    const int chunk_pairs = static_cast<int>(channels_per_int32_sum / 2);
+    // int32 path: group k holds channel pairs [k * group_pairs, ...), the
+    // last one up to the padded channel count; its products group_stride
+    // values after the previous group's.
+    const std::int64_t groups = std::is_same_v<P, std::int32_t> ? int32_groups() : 1;
+    const int group_pairs = static_cast<int>(int32_group_channels / 2);
+    const std::int64_t group_stride = g.products_elements();
     const bool relu = options_.relu;
     const P* bias = nullptr;
     if constexpr (std::is_same_v<P, std::int32_t>) {
@@ -327,27 +377,31 @@ class ExactConv2d {
 
     detail::run_tiled(
         g, threads, input, options_.input_layout, output, options_.output_layout, staged_in,
-        staged_out, in_chunks, T * panels, out_chunks,
+        staged_out, in_chunks, T * panels * groups, out_chunks,
         [&](std::int64_t t, std::int64_t c, const In* window) {
           transform_tile(window + c * Target::i16_lanes, in_row, Cp,
                          transformed + t * T * Cp + c * Target::i16_lanes);
         },
         [&](std::int64_t item, std::int64_t tiles) {
-          const std::int64_t q = item / panels, p = item % panels;
           if constexpr (std::is_same_v<P, std::int32_t>) {
-            kernels::s16_gemm_i32<Target>(static_cast<int>(tiles), pairs, transformed + q * Cp, T * Cp,
-                                          packed + (q * panels + p) * Cp * kPanel,
-                                          products + q * Op + p * kPanel, T * Op);
+            const std::int64_t group = item % groups, slot_panel = item / groups;
+            const std::int64_t q = slot_panel / panels, p = slot_panel % panels;
+            const int first = static_cast<int>(group) * group_pairs;
+            const int n = group == groups - 1 ? pairs - first : group_pairs;
+            kernels::s16_gemm_i32<Target>(
+                static_cast<int>(tiles), n, transformed + q * Cp + 2 * first, T * Cp,
+                packed + (q * panels + p) * Cp * kPanel + 2 * first * kPanel,
+                products + group * group_stride + q * Op + p * kPanel, T * Op);
           } else {
-            kernels::s16_gemm<Target>(static_cast<int>(tiles), pairs, chunk_pairs,
-                                      transformed + q * Cp, T * Cp,
-                                      packed + (q * panels + p) * Cp * kPanel,
+            const std::int64_t q = item / panels, p = item % panels;
+            kernels::s16_gemm<Target>(static_cast<int>(tiles), pairs, kChunkPairs, transformed + q * Cp,
+                                      T * Cp, packed + (q * panels + p) * Cp * kPanel,
                                       products + q * Op + p * kPanel, T * Op);
           }
         },
         [&](std::int64_t t, std::int64_t c, std::int32_t* tile) {
-          output_tile<Ops>(products + t * T * Op + c * kOutLanes, Op, bias + c * kOutLanes, relu,
-                           tile + c * kOutLanes, out_row);
+          output_tile<Ops>(products + t * T * Op + c * kOutLanes, Op, groups, group_stride,
+                           bias + c * kOutLanes, relu, tile + c * kOutLanes, out_row);
         },
         convert, static_cast<In>(zero_point_));
   }

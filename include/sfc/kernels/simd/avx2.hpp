@@ -122,9 +122,10 @@ struct Avx2 {
     return mullo_i64(a, _mm256_set1_epi64x(static_cast<long long>(inverse)));
   }
 
-  // int32 lanes, for the exact layers narrow enough that the scaled output
-  // fits int32 for every input (ExactConv2d::int32_product_channels): all
-  // arithmetic modulo 2^32, which leaves that output exact.
+  // int32 lanes, for exact layers whose input channels split into groups
+  // narrow enough that each group's scaled output fits int32 for every input
+  // (ExactConv2d::int32_product_channels): all arithmetic modulo 2^32, which
+  // leaves those outputs exact.
   static constexpr bool has_i32_exact = true;
   static constexpr int i32_lanes = 8;
   using i32 = __m256i;

@@ -168,10 +168,10 @@ struct Portable {
     return r;
   }
 
-  // int32 lanes, for the exact layers narrow enough that the scaled output
-  // fits int32 for every input (ExactConv2d::int32_product_channels):
-  // arithmetic modulo 2^32 (in uint32, as the SIMD targets' wraps), which
-  // leaves that output exact.
+  // int32 lanes, for exact layers whose input channels split into groups
+  // narrow enough that each group's scaled output fits int32 for every input
+  // (ExactConv2d::int32_product_channels): arithmetic modulo 2^32 (in
+  // uint32, as the SIMD targets' wraps), which leaves those outputs exact.
   static constexpr bool has_i32_exact = true;
   static constexpr int i32_lanes = 8;
   struct i32 {
