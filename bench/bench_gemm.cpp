@@ -7,7 +7,9 @@
 // The slot count sets the working set: with 4 slots every operand stays in
 // L1/L2 and the entry shows the micro-kernel's own rate; with 132 (SFC-6(7x7,
 // 3x3)) the transformed weights, 132 x C x C values, and the block's data and
-// products come from L3 or memory, as they do in the operators. `fma_peak`
+// products come from L3 or memory, as they do in the operators; with 132
+// slots over 4 distinct weight slots (`wslots:4`) only the data and products
+// do, which separates the cost of streaming the weights. `fma_peak`
 // is the core's fp32 multiply-add rate (12 independent chains) for scale.
 // Counter GMAC/s: multiply-adds per second (tiles * slots * C * C / time).
 //
@@ -32,12 +34,13 @@ using S = sfc::simd::Native;
 
 struct Shape {
   int slots, tiles, channels;
+  int weight_slots;  ///< distinct weight slots: slot q uses the weights of q % weight_slots
   std::int64_t macs() const { return std::int64_t{slots} * tiles * channels * channels; }
 };
 
 Shape shape_of(const benchmark::State& state) {
   return {static_cast<int>(state.range(0)), static_cast<int>(state.range(1)),
-          static_cast<int>(state.range(2))};
+          static_cast<int>(state.range(2)), static_cast<int>(state.range(3))};
 }
 
 template <class T>
@@ -65,8 +68,8 @@ void time_slots(benchmark::State& state, const Shape& s, int panel, Call&& call)
 }
 
 // Operand layout of every entry: data row t of slot q at (t * slots + q) * C
-// (stride ld), weight panel p of slot q at (q * panels + p) * C * NR, product
-// row t of slot q at (t * slots + q) * C + p * NR.
+// (stride ld), weight panel p of slot q at ((q % wslots) * panels + p) * C *
+// NR, product row t of slot q at (t * slots + q) * C + p * NR.
 
 void BM_f32(benchmark::State& state) {
   const Shape s = shape_of(state);
@@ -74,12 +77,12 @@ void BM_f32(benchmark::State& state) {
   const int C = s.channels;
   const std::int64_t data = std::int64_t{s.tiles} * s.slots * C;
   auto a = random_buffer<float>(data, -8, 8, 1);
-  auto b = random_buffer<float>(std::int64_t{s.slots} * C * C, -8, 8, 2);
+  auto b = random_buffer<float>(std::int64_t{s.weight_slots} * C * C, -8, 8, 2);
   sfc::AlignedBuffer<float> c(static_cast<std::size_t>(data));
   const std::ptrdiff_t ld = std::ptrdiff_t{s.slots} * C;
   time_slots(state, s, NR, [&](int q, int p) {
     sfc::kernels::f32_gemm<S>(s.tiles, C, 1, a.data() + q * C, ld,
-                              b.data() + (std::int64_t{q} * (C / NR) + p) * C * NR,
+                              b.data() + (std::int64_t{q % s.weight_slots} * (C / NR) + p) * C * NR,
                               c.data() + q * C + p * NR, ld);
   });
 }
@@ -90,12 +93,12 @@ void BM_s16(benchmark::State& state) {
   const int C = s.channels;
   const std::int64_t data = std::int64_t{s.tiles} * s.slots * C;
   auto a = random_buffer<std::int16_t>(data, -512, 512, 1);
-  auto b = random_buffer<std::int16_t>(std::int64_t{s.slots} * C * C, -512, 512, 2);
+  auto b = random_buffer<std::int16_t>(std::int64_t{s.weight_slots} * C * C, -512, 512, 2);
   sfc::AlignedBuffer<std::int64_t> c(static_cast<std::size_t>(data));
   const std::ptrdiff_t ld = std::ptrdiff_t{s.slots} * C;
   time_slots(state, s, NR, [&](int q, int p) {
     sfc::kernels::s16_gemm<S>(s.tiles, C / 2, C / 2, a.data() + q * C, ld,
-                              b.data() + (std::int64_t{q} * (C / NR) + p) * C * NR,
+                              b.data() + (std::int64_t{q % s.weight_slots} * (C / NR) + p) * C * NR,
                               c.data() + q * C + p * NR, ld);
   });
 }
@@ -106,14 +109,14 @@ void BM_q8(benchmark::State& state) {
   const int C = s.channels;
   const std::int64_t data = std::int64_t{s.tiles} * s.slots * C;
   auto a = random_buffer<std::int8_t>(data, -127, 127, 1);
-  auto b = random_buffer<std::int8_t>(std::int64_t{s.slots} * C * C, -127, 127, 2);
+  auto b = random_buffer<std::int8_t>(std::int64_t{s.weight_slots} * C * C, -127, 127, 2);
   auto init = random_buffer<std::int32_t>(NR, 0, 0, 3);
   sfc::AlignedBuffer<float> scale(NR), c(static_cast<std::size_t>(data));
   for (int j = 0; j < NR; ++j) scale.data()[j] = 1.0f / 1024;
   const std::ptrdiff_t ld = std::ptrdiff_t{s.slots} * C;
   time_slots(state, s, NR, [&](int q, int p) {
     sfc::kernels::q8_gemm<S>(s.tiles, C / 4, a.data() + q * C, ld,
-                             b.data() + (std::int64_t{q} * (C / NR) + p) * C * NR, init.data(),
+                             b.data() + (std::int64_t{q % s.weight_slots} * (C / NR) + p) * C * NR, init.data(),
                              scale.data(), c.data() + q * C + p * NR, ld);
   });
 }
@@ -138,11 +141,15 @@ void BM_fma_peak(benchmark::State& state) {
   state.SetLabel(S::name);
 }
 
-// Arguments: slots, tiles (36: the operators' block), channels.
+// Arguments: slots, tiles (36: the operators' block), channels, distinct
+// weight slots (fewer than slots: the weights stay in cache while the data
+// and products still stream, which isolates the cost of streaming weights).
 void shapes(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"slots", "tiles", "C"});
-  for (int channels : {128, 256})
-    for (int slots : {4, 36, 132}) b->Args({slots, 36, channels});
+  b->ArgNames({"slots", "tiles", "C", "wslots"});
+  for (int channels : {128, 256}) {
+    for (int slots : {4, 36, 132}) b->Args({slots, 36, channels, slots});
+    b->Args({132, 36, channels, 4});
+  }
   b->Unit(benchmark::kMillisecond);
 }
 
