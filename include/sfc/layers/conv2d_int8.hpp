@@ -33,7 +33,7 @@
 ///   for every input, so arithmetic modulo 2^32 (what int32 lanes do) yields
 ///   it exactly, the exact division gives the group's share of the output,
 ///   and the shares add up, modulo 2^32 again, to the int32 output. Each
-///   group costs one output transform; up to `kMaxInt32Groups` groups this
+///   group costs one output transform; up to `max_int32_groups` groups this
 ///   beats int64 products (half the bytes, eight native lanes instead of
 ///   four emulated ones), beyond it int64 is used.
 /// The construction rejects shapes whose int32 output could overflow
@@ -168,7 +168,7 @@ class ExactConv2d {
   /// Most int32 groups a layer is split into; wider layers use int64 (each
   /// group costs an output transform: at C=512, four int32 groups were
   /// slower than int64; bench/RESULTS.md).
-  static constexpr std::int64_t kMaxInt32Groups = 2;
+  static constexpr std::int64_t max_int32_groups = 2;
 
   /// Input channel groups of the int32 path: ceil(in_channels /
   /// int32_group_channels) (0 on targets without it).
@@ -181,10 +181,10 @@ class ExactConv2d {
   }
 
   /// Width of the products and the output transform for this shape: 32
-  /// (1 to kMaxInt32Groups int32 groups) or 64.
+  /// (1 to max_int32_groups int32 groups) or 64.
   int product_bits() const noexcept {
     const std::int64_t groups = int32_groups();
-    return groups >= 1 && groups <= kMaxInt32Groups ? 32 : 64;
+    return groups >= 1 && groups <= max_int32_groups ? 32 : 64;
   }
 
   /// The zero point of the input (0 for int8).
