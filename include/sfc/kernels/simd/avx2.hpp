@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "sfc/kernels/exact_divisor.hpp"
 #include "sfc/kernels/static_for.hpp"
 
 namespace sfc::simd {
@@ -108,13 +109,7 @@ struct Avx2 {
   /// power of two (arithmetic shift from a logical one and the sign), then
   /// multiply by the inverse of the odd part modulo 2^64.
   static i64 exact_div_i64(i64 a, std::int64_t d) noexcept {
-    int shift = 0;
-    while ((d & 1) == 0) {
-      d >>= 1;
-      ++shift;
-    }
-    std::uint64_t inverse = static_cast<std::uint64_t>(d);  // Newton: 3 -> 6 -> ... 96 bits
-    for (int i = 0; i < 5; ++i) inverse *= 2 - static_cast<std::uint64_t>(d) * inverse;
+    const auto [shift, inverse] = kernels::exact_divisor<std::uint64_t>(d);
     if (shift > 0) {
       const __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), a);
       a = _mm256_or_si256(_mm256_srli_epi64(a, shift), _mm256_slli_epi64(sign, 64 - shift));
@@ -142,14 +137,7 @@ struct Avx2 {
   /// a / d for every lane, where every lane is a multiple of d: shift out the
   /// power of two, then multiply by the inverse of the odd part modulo 2^32.
   static i32 exact_div_i32(i32 a, std::int32_t d) noexcept {
-    int shift = 0;
-    while ((d & 1) == 0) {
-      d >>= 1;
-      ++shift;
-    }
-    const auto odd = static_cast<std::uint32_t>(d);
-    std::uint32_t inverse = odd;  // Newton: 3 -> 6 -> 12 -> 24 -> 48 bits
-    for (int i = 0; i < 4; ++i) inverse *= 2u - odd * inverse;
+    const auto [shift, inverse] = kernels::exact_divisor<std::uint32_t>(d);
     return _mm256_mullo_epi32(_mm256_srai_epi32(a, shift), _mm256_set1_epi32(static_cast<std::int32_t>(inverse)));
   }
 

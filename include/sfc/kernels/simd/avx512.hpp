@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "sfc/kernels/exact_divisor.hpp"
 #include "sfc/kernels/static_for.hpp"
 
 namespace sfc::simd {
@@ -106,13 +107,7 @@ struct Avx512 {
   /// a / d for every lane, where every lane is a multiple of d: shift out the
   /// power of two, then multiply by the inverse of the odd part modulo 2^64.
   static i64 exact_div_i64(i64 a, std::int64_t d) noexcept {
-    int shift = 0;
-    while ((d & 1) == 0) {
-      d >>= 1;
-      ++shift;
-    }
-    std::uint64_t inverse = static_cast<std::uint64_t>(d);  // Newton: 3 -> 6 -> ... 96 bits
-    for (int i = 0; i < 5; ++i) inverse *= 2 - static_cast<std::uint64_t>(d) * inverse;
+    const auto [shift, inverse] = kernels::exact_divisor<std::uint64_t>(d);
     return _mm512_mullo_epi64(_mm512_mask_srai_epi64(a, 0xFF, a, static_cast<unsigned>(shift)),
                               _mm512_set1_epi64(static_cast<long long>(inverse)));
   }
