@@ -112,6 +112,17 @@ struct Avx512 {
                               _mm512_set1_epi64(static_cast<long long>(inverse)));
   }
 
+  /// v, through an empty asm statement the optimizer cannot see into.
+  /// q8_block passes its accumulators through it after the loop: otherwise
+  /// GCC 12's partial redundancy elimination keeps an int32-typed twin of
+  /// every accumulator live across the loop (for the epilogue's conversion
+  /// to float), 48 vectors for 32 registers, and the loop spills 24 of them
+  /// to the stack each step.
+  static __m512i opaque(__m512i v) noexcept {
+    __asm__("" : "+v"(v));
+    return v;
+  }
+
   /// int32 <-> float conversions (rounding to nearest even), in the masked
   /// forms GCC 12 does not flag.
   static __m512 to_f32(__m512i a) noexcept { return _mm512_mask_cvtepi32_ps(_mm512_setzero_ps(), 0xFFFF, a); }
@@ -213,6 +224,10 @@ struct Avx512 {
         acc[m][1] = _mm512_dpbusd_epi32(acc[m][1], x, b1);
       });
     }
+    kernels::static_for<Rows>([&](auto m) {
+      acc[m][0] = opaque(acc[m][0]);
+      acc[m][1] = opaque(acc[m][1]);
+    });
     const __m512 s0 = _mm512_loadu_ps(scale), s1 = _mm512_loadu_ps(scale + 16);
     kernels::static_for<Rows>([&](auto m) {
       _mm512_storeu_ps(c + m * ldc, _mm512_mul_ps(to_f32(acc[m][0]), s0));
