@@ -26,7 +26,7 @@
 ///   the input, then widened to int64;
 /// - output transform in int64 with the stage matrices scaled to integers,
 ///   then one exact division by the known scale (a multiple of N^2);
-/// - where the target has the int32 kernels (AVX2, portable), products and
+/// - where the target has the int32 kernels (all of them now), products and
 ///   output transform run in int32 instead, over groups of at most
 ///   `int32_product_channels` input channels (134 for SFC-6 3x3 with int8
 ///   input): the output of one group's channels times the scale fits int32
@@ -34,8 +34,8 @@
 ///   it exactly, the exact division gives the group's share of the output,
 ///   and the shares add up, modulo 2^32 again, to the int32 output. Each
 ///   group costs one output transform; up to `max_int32_groups` groups this
-///   beats int64 products (half the bytes, eight native lanes instead of
-///   four emulated ones), beyond it int64 is used.
+///   beats int64 products (half the bytes, twice the lanes; on AVX2 native
+///   int32 lanes instead of emulated int64 ones), beyond it int64 is used.
 /// The construction rejects shapes whose int32 output could overflow
 /// (in_channels * R * R * 128 * 128 + |bias| > 2^31 - 1; 255 * 128 for
 /// uint8).
@@ -165,10 +165,17 @@ class ExactConv2d {
   /// pairs (the kernels take channels in pairs).
   static constexpr std::int64_t int32_group_channels = int32_product_channels / 2 * 2;
 
-  /// Most int32 groups a layer is split into; wider layers use int64 (each
-  /// group costs an output transform: at C=512, four int32 groups were
-  /// slower than int64; bench/RESULTS.md).
-  static constexpr std::int64_t max_int32_groups = 2;
+  /// Most int32 groups a layer is split into; wider layers use int64. Each
+  /// group costs an output transform and a pass over its products, so the
+  /// target says where int64 starts to win (Target::i32_max_groups: 2 on
+  /// AVX2, whose int64 lanes are emulated, 1 on AVX-512; bench/RESULTS.md).
+  static constexpr std::int64_t max_int32_groups = [] {
+    if constexpr (Target::has_i32_exact) {
+      return std::int64_t{Target::i32_max_groups};
+    } else {
+      return std::int64_t{0};
+    }
+  }();
 
   /// Input channel groups of the int32 path: ceil(in_channels /
   /// int32_group_channels) (0 on targets without it).

@@ -122,6 +122,9 @@ struct Avx2 {
   // (ExactConv2d::int32_product_channels): all arithmetic modulo 2^32, which
   // leaves those outputs exact.
   static constexpr bool has_i32_exact = true;
+  /// Most int32 groups per layer (ExactConv2d::max_int32_groups): int64
+  /// lanes are emulated here, so two groups still beat them; four did not.
+  static constexpr int i32_max_groups = 2;
   static constexpr int i32_lanes = 8;
   using i32 = __m256i;
   static i32 zero_i32() noexcept { return _mm256_setzero_si256(); }
@@ -146,7 +149,7 @@ struct Avx2 {
   /// `vpmaddwd` (or `vpdpwssd` with AVX-VNNI) adds two int16 products into
   /// each int32 lane.
   template <int Rows>
-  static void s16_sums(int pairs, const std::int16_t* a, std::ptrdiff_t lda, const std::int16_t* panel,
+  __attribute__((always_inline)) static void s16_sums(int pairs, const std::int16_t* a, std::ptrdiff_t lda, const std::int16_t* panel,
                        __m256i (&acc)[Rows][2]) noexcept {
     kernels::static_for<Rows>([&](auto m) { acc[m][0] = acc[m][1] = _mm256_setzero_si256(); });
     for (int p = 0; p < pairs; ++p) {

@@ -59,9 +59,9 @@ struct Avx512 {
   static constexpr int i64_lanes = 8;
   static constexpr int s16_gemm_rows = 12;
   static constexpr int s16_panel = 32;
-  /// No int32 exact path here: the exact layers keep int64 products.
-  static constexpr bool has_i32_exact = false;
+  static constexpr int i32_lanes = 16;
   using i16 = __m512i;
+  using i32 = __m512i;
   using i64 = __m512i;
 
 #if defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VNNI__)
@@ -123,6 +123,31 @@ struct Avx512 {
     return v;
   }
 
+  // int32 lanes, for exact layers whose input channels split into groups
+  // narrow enough that each group's scaled output fits int32 for every input
+  // (ExactConv2d::int32_product_channels): all arithmetic modulo 2^32, which
+  // leaves those outputs exact.
+  static constexpr bool has_i32_exact = true;
+  /// Most int32 groups per layer (ExactConv2d::max_int32_groups): int64
+  /// lanes are native here, and two int32 groups (products as wide as one
+  /// int64 set, two output transforms) measured 15-30% slower than int64.
+  static constexpr int i32_max_groups = 1;
+  static i32 zero_i32() noexcept { return _mm512_setzero_si512(); }
+  static i32 load_i32(const std::int32_t* p) noexcept { return _mm512_loadu_si512(p); }
+  static void store_i32(std::int32_t* p, i32 a) noexcept { _mm512_storeu_si512(p, a); }
+  static i32 add_i32(i32 a, i32 b) noexcept { return _mm512_add_epi32(a, b); }
+  static i32 sub_i32(i32 a, i32 b) noexcept { return _mm512_sub_epi32(a, b); }
+  static i32 neg_i32(i32 a) noexcept { return _mm512_sub_epi32(_mm512_setzero_si512(), a); }
+  static i32 mul_i32(std::int32_t c, i32 a) noexcept { return _mm512_mullo_epi32(_mm512_set1_epi32(c), a); }
+  static i32 max_i32(i32 a, i32 b) noexcept { return _mm512_mask_max_epi32(a, 0xFFFF, a, b); }
+  /// a / d for every lane, where every lane is a multiple of d: shift out the
+  /// power of two, then multiply by the inverse of the odd part modulo 2^32.
+  static i32 exact_div_i32(i32 a, std::int32_t d) noexcept {
+    const auto [shift, inverse] = kernels::exact_divisor<std::uint32_t>(d);
+    return _mm512_mullo_epi32(_mm512_mask_srai_epi32(a, 0xFFFF, a, static_cast<unsigned>(shift)),
+                              _mm512_set1_epi32(static_cast<std::int32_t>(inverse)));
+  }
+
   /// int32 <-> float conversions (rounding to nearest even), in the masked
   /// forms GCC 12 does not flag.
   static __m512 to_f32(__m512i a) noexcept { return _mm512_mask_cvtepi32_ps(_mm512_setzero_ps(), 0xFFFF, a); }
@@ -130,13 +155,12 @@ struct Avx512 {
     return _mm512_mask_cvtps_epi32(_mm512_setzero_si512(), 0xFFFF, a);
   }
 
-  /// Micro-kernel `s16_gemm_<Rows>x32__avx512vnni` (see kernels/gemm_s16.hpp):
-  /// `vpdpwssd` adds two int16 products to each int32 lane.
+  /// The sums of both s16 blocks below: acc[m][v] = sum over `pairs` channel
+  /// pairs of a[m][k] * panel[k][v * 16 + j], in wrapping int32 lanes;
+  /// `vpdpwssd` adds two int16 products into each lane.
   template <int Rows>
-  static void s16_block(int pairs, const std::int16_t* a, std::ptrdiff_t lda,
-                        const std::int16_t* panel, std::int64_t* c, std::ptrdiff_t ldc,
-                        bool accumulate) noexcept {
-    __m512i acc[Rows][2];
+  __attribute__((always_inline)) static void s16_sums(int pairs, const std::int16_t* a, std::ptrdiff_t lda, const std::int16_t* panel,
+                       __m512i (&acc)[Rows][2]) noexcept {
     kernels::static_for<Rows>([&](auto m) { acc[m][0] = acc[m][1] = _mm512_setzero_si512(); });
     for (int p = 0; p < pairs; ++p) {
       const __m512i b0 = _mm512_loadu_si512(panel + p * 64);
@@ -149,6 +173,16 @@ struct Avx512 {
         acc[m][1] = _mm512_dpwssd_epi32(acc[m][1], x, b1);
       });
     }
+  }
+
+  /// Micro-kernel `s16_gemm_<Rows>x32__avx512vnni` (see kernels/gemm_s16.hpp):
+  /// c[m][j] (+)= the sums, widened to int64.
+  template <int Rows>
+  static void s16_block(int pairs, const std::int16_t* a, std::ptrdiff_t lda,
+                        const std::int16_t* panel, std::int64_t* c, std::ptrdiff_t ldc,
+                        bool accumulate) noexcept {
+    __m512i acc[Rows][2];
+    s16_sums<Rows>(pairs, a, lda, panel, acc);
     kernels::static_for<Rows>([&](auto m) {
       kernels::static_for<2>([&](auto v) {
         std::int64_t* out = c + m * ldc + v * 16;
@@ -161,6 +195,19 @@ struct Avx512 {
         _mm512_storeu_si512(out, lo);
         _mm512_storeu_si512(out + 8, hi);
       });
+    });
+  }
+
+  /// Micro-kernel `s16_gemm_i32_<Rows>x32__avx512vnni`: c[m][j] = the sums
+  /// (int32).
+  template <int Rows>
+  static void s16_block_i32(int pairs, const std::int16_t* a, std::ptrdiff_t lda,
+                            const std::int16_t* panel, std::int32_t* c, std::ptrdiff_t ldc) noexcept {
+    __m512i acc[Rows][2];
+    s16_sums<Rows>(pairs, a, lda, panel, acc);
+    kernels::static_for<Rows>([&](auto m) {
+      store_i32(c + m * ldc, acc[m][0]);
+      store_i32(c + m * ldc + 16, acc[m][1]);
     });
   }
 
@@ -236,6 +283,7 @@ struct Avx512 {
   }
 #else
   static constexpr bool has_int8_kernels = false;
+  static constexpr bool has_i32_exact = false;
   static constexpr bool has_q8_kernels = false;
 #endif
 };

@@ -173,6 +173,8 @@ struct Portable {
   // (ExactConv2d::int32_product_channels): arithmetic modulo 2^32 (in
   // uint32, as the SIMD targets' wraps), which leaves those outputs exact.
   static constexpr bool has_i32_exact = true;
+  /// Most int32 groups per layer (ExactConv2d::max_int32_groups), as AVX2.
+  static constexpr int i32_max_groups = 2;
   static constexpr int i32_lanes = 8;
   struct i32 {
     std::int32_t v[i32_lanes];
