@@ -60,8 +60,9 @@ TEST(ConvInt8Bounds, ChannelsPerInt32Sum) {
 // for every input: SFC-6's scale is 108, so int8 input allows 134 channels
 // of a 3x3 kernel (108 * 134 * 9 * 2^14 < 2^31 <= 108 * 135 * 9 * 2^14),
 // uint8 (magnitude 255 * 128) 67 (66 in whole pairs), a 5x5 kernel 48, a
-// 7x7 one 24. Up to two groups; wider layers, and targets without the int32
-// kernels (which report 0), use int64.
+// 7x7 one 24. Up to max_int32_groups groups (two on AVX2 and portable, one
+// on AVX-512); wider layers, and targets without the int32 kernels (which
+// report 0), use int64.
 template <class Target>
 void check_int32_product_channels() {
   using Conv = sfc::Conv2d<std::int8_t, sfc::SFC<6, 7, 3>, Target>;

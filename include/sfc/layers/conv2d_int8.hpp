@@ -26,16 +26,17 @@
 ///   the input, then widened to int64;
 /// - output transform in int64 with the stage matrices scaled to integers,
 ///   then one exact division by the known scale (a multiple of N^2);
-/// - where the target has the int32 kernels (all of them now), products and
-///   output transform run in int32 instead, over groups of at most
-///   `int32_product_channels` input channels (134 for SFC-6 3x3 with int8
-///   input): the output of one group's channels times the scale fits int32
-///   for every input, so arithmetic modulo 2^32 (what int32 lanes do) yields
-///   it exactly, the exact division gives the group's share of the output,
-///   and the shares add up, modulo 2^32 again, to the int32 output. Each
-///   group costs one output transform; up to `max_int32_groups` groups this
-///   beats int64 products (half the bytes, twice the lanes; on AVX2 native
-///   int32 lanes instead of emulated int64 ones), beyond it int64 is used.
+/// - where the target has the int32 kernels (every target with int8 kernels
+///   has them), products and output transform run in int32 instead, over
+///   groups of at most `int32_product_channels` input channels (134 for
+///   SFC-6 3x3 with int8 input): the output of one group's channels times
+///   the scale fits int32 for every input, so arithmetic modulo 2^32 (what
+///   int32 lanes do) yields it exactly, the exact division gives the
+///   group's share of the output, and the shares add up, modulo 2^32 again,
+///   to the int32 output. Each group costs one output transform; up to
+///   `max_int32_groups` groups this beats int64 products (half the bytes,
+///   twice the lanes; on AVX2 native int32 lanes instead of emulated int64
+///   ones), beyond it int64 is used.
 /// The construction rejects shapes whose int32 output could overflow
 /// (in_channels * R * R * 128 * 128 + |bias| > 2^31 - 1; 255 * 128 for
 /// uint8).

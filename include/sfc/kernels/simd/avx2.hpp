@@ -149,8 +149,9 @@ struct Avx2 {
   /// `vpmaddwd` (or `vpdpwssd` with AVX-VNNI) adds two int16 products into
   /// each int32 lane.
   template <int Rows>
-  __attribute__((always_inline)) static void s16_sums(int pairs, const std::int16_t* a, std::ptrdiff_t lda, const std::int16_t* panel,
-                       __m256i (&acc)[Rows][2]) noexcept {
+  __attribute__((always_inline)) static void s16_sums(int pairs, const std::int16_t* a,
+                                                      std::ptrdiff_t lda, const std::int16_t* panel,
+                                                      __m256i (&acc)[Rows][2]) noexcept {
     kernels::static_for<Rows>([&](auto m) { acc[m][0] = acc[m][1] = _mm256_setzero_si256(); });
     for (int p = 0; p < pairs; ++p) {
       const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel + p * 32));

@@ -159,8 +159,9 @@ struct Avx512 {
   /// pairs of a[m][k] * panel[k][v * 16 + j], in wrapping int32 lanes;
   /// `vpdpwssd` adds two int16 products into each lane.
   template <int Rows>
-  __attribute__((always_inline)) static void s16_sums(int pairs, const std::int16_t* a, std::ptrdiff_t lda, const std::int16_t* panel,
-                       __m512i (&acc)[Rows][2]) noexcept {
+  __attribute__((always_inline)) static void s16_sums(int pairs, const std::int16_t* a,
+                                                      std::ptrdiff_t lda, const std::int16_t* panel,
+                                                      __m512i (&acc)[Rows][2]) noexcept {
     kernels::static_for<Rows>([&](auto m) { acc[m][0] = acc[m][1] = _mm512_setzero_si512(); });
     for (int p = 0; p < pairs; ++p) {
       const __m512i b0 = _mm512_loadu_si512(panel + p * 64);
