@@ -55,12 +55,12 @@ TEST(ConvInt8Bounds, ChannelsPerInt32Sum) {
   EXPECT_EQ((sfc::Conv2d<std::int8_t, sfc::SFC<6, 4, 7>>::channels_per_int32_sum), 74);
 }
 
-// Products and the output transform run in int32 (see conv2d_int8.hpp) over
-// groups of input channels small enough that scale * |group output| < 2^31
-// for every input: SFC-6's scale is 108, so int8 input allows 134 channels
-// of a 3x3 kernel (108 * 134 * 9 * 2^14 < 2^31 <= 108 * 135 * 9 * 2^14),
-// uint8 (magnitude 255 * 128) 67 (66 in whole pairs), a 5x5 kernel 48, a
-// 7x7 one 24. Up to max_int32_groups groups (two on AVX2 and portable, one
+// Products and the output transform run in int32, modulo 2^32 (see
+// conv2d_int8.hpp), over groups of input channels small enough that
+// 4 * |group output| < 2^31 for every input (SFC-6's scale is 108 = 4 * 27):
+// int8 input allows 3640 channels of a 3x3 kernel
+// (4 * 3640 * 9 * 2^14 < 2^31 <= 4 * 3641 * 9 * 2^14), uint8 (magnitude
+// 255 * 128) 1827 (1826 in whole pairs), a 5x5 kernel 1310, a 7x7 one 668. Up to max_int32_groups groups (two on AVX2 and portable, one
 // on AVX-512); wider layers, and targets without the int32 kernels (which
 // report 0), use int64.
 template <class Target>
@@ -70,17 +70,18 @@ void check_int32_product_channels() {
   if constexpr (!Target::has_i32_exact) {
     EXPECT_EQ(Conv::int32_product_channels, 0);
   } else {
-    EXPECT_EQ(Conv::int32_product_channels, 134);
-    EXPECT_EQ(Conv::int32_group_channels, 134);
-    EXPECT_EQ(ConvU8::int32_product_channels, 67);
-    EXPECT_EQ(ConvU8::int32_group_channels, 66);
-    EXPECT_EQ((sfc::Conv2d<std::int8_t, sfc::SFC<6, 6, 5>, Target>::int32_product_channels), 48);
-    EXPECT_EQ((sfc::Conv2d<std::int8_t, sfc::SFC<6, 4, 7>, Target>::int32_product_channels), 24);
+    EXPECT_EQ(Conv::int32_product_channels, 3640);
+    EXPECT_EQ(Conv::int32_group_channels, 3640);
+    EXPECT_EQ(ConvU8::int32_product_channels, 1827);
+    EXPECT_EQ(ConvU8::int32_group_channels, 1826);
+    EXPECT_EQ((sfc::Conv2d<std::int8_t, sfc::SFC<6, 6, 5>, Target>::int32_product_channels), 1310);
+    EXPECT_EQ((sfc::Conv2d<std::int8_t, sfc::SFC<6, 4, 7>, Target>::int32_product_channels), 668);
   }
   struct Case {
     std::int64_t cin, groups;
   };
-  for (const Case c : {Case{1, 1}, Case{134, 1}, Case{135, 2}, Case{268, 2}, Case{269, 3}, Case{404, 4}}) {
+  for (const Case c :
+       {Case{1, 1}, Case{3640, 1}, Case{3641, 2}, Case{7280, 2}, Case{7281, 3}, Case{10921, 4}}) {
     const auto shape = sfc::Conv2dShape::square(1, c.cin, 2, 7, 3, 1);
     const std::vector<std::int8_t> w(static_cast<std::size_t>(shape.weight_elements()), 1);
     const Conv conv(shape, w);

@@ -3,7 +3,10 @@
 /// `exact_divisor<U>(d)`: what an exact division by d needs in unsigned
 /// lanes of type U. Every dividend is a multiple of d = 2^shift * odd, so
 /// a / d = (a >> shift) * inverse modulo 2^bits, with inverse * odd == 1
-/// modulo 2^bits (the SIMD targets' exact_div_i32 / exact_div_i64).
+/// modulo 2^bits (the SIMD targets' exact_div_i64). Multiplying first,
+/// a / d = ((a * inverse) modulo 2^bits) >> shift (arithmetic), needs less:
+/// a may have wrapped modulo 2^bits, as long as the quotient times 2^shift
+/// fits the signed lane (the targets' exact_div_i32, see ExactConv2d).
 
 #include <cstdint>
 #include <limits>

@@ -27,13 +27,17 @@
 /// - output transform in int64 with the stage matrices scaled to integers,
 ///   then one exact division by the known scale (a multiple of N^2);
 /// - where the target has the int32 kernels (every target with int8 kernels
-///   has them), products and output transform run in int32 instead, over
-///   groups of at most `int32_product_channels` input channels (134 for
-///   SFC-6 3x3 with int8 input): the output of one group's channels times
-///   the scale fits int32 for every input, so arithmetic modulo 2^32 (what
-///   int32 lanes do) yields it exactly, the exact division gives the
-///   group's share of the output, and the shares add up, modulo 2^32 again,
-///   to the int32 output. Each group costs one output transform; up to
+///   has them), products and output transform run in int32 instead, all
+///   arithmetic modulo 2^32 (sums may wrap), over groups of at most
+///   `int32_product_channels` input channels (3640 for SFC-6 3x3 with int8
+///   input, 1827 with uint8). The output transform then holds
+///   scale * (group output) modulo 2^32; with scale = 2^s * odd,
+///   multiplying by the inverse of the odd part modulo 2^32 leaves
+///   2^s * (group output) modulo 2^32, which is the true value, and shifting
+///   out 2^s gives the group's share of the output exactly, as long as
+///   2^s * |group output| < 2^31 for every input: that bound sets the group
+///   size (s = 2 for SFC-6). The shares add up, modulo 2^32 again, to the
+///   int32 output. Each group costs one output transform; up to
 ///   `max_int32_groups` groups this beats int64 products (half the bytes,
 ///   twice the lanes; on AVX2 native int32 lanes instead of emulated int64
 ///   ones), beyond it int64 is used.
@@ -60,6 +64,7 @@
 #include "sfc/core/conv_shape.hpp"
 #include "sfc/core/error.hpp"
 #include "sfc/core/parallel.hpp"
+#include "sfc/kernels/exact_divisor.hpp"
 #include "sfc/kernels/gemm_s16.hpp"
 #include "sfc/kernels/int_ops.hpp"
 #include "sfc/kernels/simd.hpp"
@@ -107,8 +112,8 @@ class ExactConv2d {
   /// target always uses int64).
   static constexpr std::int64_t int32_product_channels = [] {
     if constexpr (Target::has_i32_exact) {
-      return std::min(channels_per_int32_sum,
-                      kInt32Max / (Output::scale * R * R * kDataMagnitude * kInt8MaxMagnitude));
+      constexpr int shift = kernels::exact_divisor<std::uint32_t>(Output::scale).shift;
+      return (kInt32Max >> shift) / (R * R * kDataMagnitude * kInt8MaxMagnitude);
     } else {
       return std::int64_t{0};
     }

@@ -137,11 +137,13 @@ struct Avx2 {
   static i32 neg_i32(i32 a) noexcept { return _mm256_sub_epi32(_mm256_setzero_si256(), a); }
   static i32 mul_i32(std::int32_t c, i32 a) noexcept { return _mm256_mullo_epi32(_mm256_set1_epi32(c), a); }
   static i32 max_i32(i32 a, i32 b) noexcept { return _mm256_max_epi32(a, b); }
-  /// a / d for every lane, where every lane is a multiple of d: shift out the
-  /// power of two, then multiply by the inverse of the odd part modulo 2^32.
+  /// a / d for every lane, where every lane is a multiple of d modulo 2^32
+  /// and the quotient times d's power of two fits int32: multiply by the
+  /// inverse of the odd part modulo 2^32, then shift out the power of two.
   static i32 exact_div_i32(i32 a, std::int32_t d) noexcept {
     const auto [shift, inverse] = kernels::exact_divisor<std::uint32_t>(d);
-    return _mm256_mullo_epi32(_mm256_srai_epi32(a, shift), _mm256_set1_epi32(static_cast<std::int32_t>(inverse)));
+    return _mm256_srai_epi32(_mm256_mullo_epi32(a, _mm256_set1_epi32(static_cast<std::int32_t>(inverse))),
+                             shift);
   }
 
   /// The sums of both s16 blocks below: acc[m][v] = sum over `pairs` channel

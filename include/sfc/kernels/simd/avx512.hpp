@@ -140,12 +140,13 @@ struct Avx512 {
   static i32 neg_i32(i32 a) noexcept { return _mm512_sub_epi32(_mm512_setzero_si512(), a); }
   static i32 mul_i32(std::int32_t c, i32 a) noexcept { return _mm512_mullo_epi32(_mm512_set1_epi32(c), a); }
   static i32 max_i32(i32 a, i32 b) noexcept { return _mm512_mask_max_epi32(a, 0xFFFF, a, b); }
-  /// a / d for every lane, where every lane is a multiple of d: shift out the
-  /// power of two, then multiply by the inverse of the odd part modulo 2^32.
+  /// a / d for every lane, where every lane is a multiple of d modulo 2^32
+  /// and the quotient times d's power of two fits int32: multiply by the
+  /// inverse of the odd part modulo 2^32, then shift out the power of two.
   static i32 exact_div_i32(i32 a, std::int32_t d) noexcept {
     const auto [shift, inverse] = kernels::exact_divisor<std::uint32_t>(d);
-    return _mm512_mullo_epi32(_mm512_mask_srai_epi32(a, 0xFFFF, a, static_cast<unsigned>(shift)),
-                              _mm512_set1_epi32(static_cast<std::int32_t>(inverse)));
+    const i32 q = _mm512_mullo_epi32(a, _mm512_set1_epi32(static_cast<std::int32_t>(inverse)));
+    return _mm512_mask_srai_epi32(q, 0xFFFF, q, static_cast<unsigned>(shift));
   }
 
   /// int32 <-> float conversions (rounding to nearest even), in the masked

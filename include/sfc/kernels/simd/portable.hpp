@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "sfc/kernels/exact_divisor.hpp"
+
 namespace sfc::simd {
 
 /// Portable target. Lanes are plain floats; `fmadd` is a multiply followed by
@@ -208,10 +210,15 @@ struct Portable {
     for (int i = 0; i < i32_lanes; ++i) r.v[i] = std::max(a.v[i], b.v[i]);
     return r;
   }
-  /// a / d for every lane, where every lane is a multiple of d (exact).
+  /// a / d for every lane, where every lane is a multiple of d modulo 2^32
+  /// and the quotient times d's power of two fits int32 (a itself may have
+  /// wrapped): multiply by the inverse of the odd part modulo 2^32, then
+  /// shift out the power of two (as the SIMD targets).
   static i32 exact_div_i32(const i32& a, std::int32_t d) noexcept {
+    const auto [shift, inverse] = kernels::exact_divisor<std::uint32_t>(d);
     i32 r;
-    for (int i = 0; i < i32_lanes; ++i) r.v[i] = a.v[i] / d;
+    for (int i = 0; i < i32_lanes; ++i)
+      r.v[i] = static_cast<std::int32_t>(static_cast<std::uint32_t>(a.v[i]) * inverse) >> shift;
     return r;
   }
 
