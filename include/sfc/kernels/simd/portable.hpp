@@ -223,17 +223,20 @@ struct Portable {
   }
 
   /// The sums of one row for both s16 blocks below: acc[j] = sum over
-  /// `pairs` channel pairs of row[k] * panel[k][j] (the callers guarantee
-  /// they fit int32).
+  /// `pairs` channel pairs of row[k] * panel[k][j], modulo 2^32 (summed in
+  /// uint32, as the SIMD targets' int32 lanes wrap; the int64 path's
+  /// chunks never wrap, the int32 path's may).
   static void s16_row_sums(int pairs, const std::int16_t* row, const std::int16_t* panel,
                            std::int32_t (&acc)[s16_panel]) noexcept {
     constexpr int NR = s16_panel;
-    for (int j = 0; j < NR; ++j) acc[j] = 0;
+    std::uint32_t sum[NR] = {};
     for (int p = 0; p < pairs; ++p) {
       const std::int32_t a0 = row[2 * p], a1 = row[2 * p + 1];
       const std::int16_t* b = panel + p * 2 * NR;
-      for (int j = 0; j < NR; ++j) acc[j] += a0 * b[2 * j] + a1 * b[2 * j + 1];
+      for (int j = 0; j < NR; ++j)
+        sum[j] += static_cast<std::uint32_t>(a0 * b[2 * j]) + static_cast<std::uint32_t>(a1 * b[2 * j + 1]);
     }
+    for (int j = 0; j < NR; ++j) acc[j] = static_cast<std::int32_t>(sum[j]);
   }
 
   /// Micro-kernel `s16_gemm_<Rows>x16__portable` (see kernels/gemm_s16.hpp):
