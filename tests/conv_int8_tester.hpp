@@ -203,15 +203,14 @@ void sweep_int8(bool quick = false) {
             .relu(relu).bias(!relu).template test<Algorithm, Target>();
   ConvInt8Tester().batch(3).channels(17, 33).size(29, 28).pad(R / 2).threads(2)
       .template test<Algorithm, Target>();
-  // Extremes, with more input channels than one int32 sum may hold.
+  // Extremes at one and two int32 groups and one channel beyond each (the
+  // int32 path at its bound, then the next group count or int64).
   using Op = Conv2d<std::int8_t, Algorithm, Target>;
-  if constexpr (Op::int32_product_channels > 0) {
-    constexpr std::int64_t group = Op::int32_group_channels;
-    for (const std::int64_t cin : {group, group + 1, 2 * group, 2 * group + 1})
-      for (const Int8Fill f : {Int8Fill::max, Int8Fill::min, Int8Fill::alternating})
-        ConvInt8Tester().channels(cin, 2).size(R + 2, R + 1).pad(R / 2).bias(false).fill(f)
-            .template test<Algorithm, Target>();
-  }
+  constexpr std::int64_t group = Op::int32_group_channels;
+  for (const std::int64_t cin : {group, group + 1, 2 * group, 2 * group + 1})
+    for (const Int8Fill f : {Int8Fill::max, Int8Fill::min, Int8Fill::alternating})
+      ConvInt8Tester().channels(cin, 2).size(R + 2, R + 1).pad(R / 2).bias(false).fill(f)
+          .template test<Algorithm, Target>();
   const std::int64_t wide = std::min<std::int64_t>(2 * Op::channels_per_int32_sum + 3, 2048);
   for (const Int8Fill f : {Int8Fill::max, Int8Fill::min, Int8Fill::alternating, Int8Fill::random})
     ConvInt8Tester().channels(wide, 3).size(R + 4, R + 5).pad(R / 2).bias(false).fill(f)
@@ -234,16 +233,14 @@ void sweep_int8_input_output() {
     ConvInt8Tester().batch(2).channels(7, 9).size(11, 13).pad(R / 2).zero_point(zp)
         .template test<Algorithm, Target, std::uint8_t, true>();
   // uint8 extremes (0 and 255 against -128 weights, zero points 0 and 255)
-  // beyond one int32 chunk of the uint8 path.
+  // at one and two int32 groups of the uint8 path and one channel beyond each.
   using OpU8 = Conv2d<std::uint8_t, Algorithm, Target>;
-  if constexpr (OpU8::int32_product_channels > 0) {
-    constexpr std::int64_t group = OpU8::int32_group_channels;
-    for (const std::int64_t cin : {group, group + 1, 2 * group, 2 * group + 1})
-      for (const Int8Fill f : {Int8Fill::max, Int8Fill::min})
-        for (const std::int32_t zp : {0, 255})
-          ConvInt8Tester().channels(cin, 2).size(R + 2, R + 1).pad(R / 2).bias(false).fill(f).zero_point(zp)
-              .template test<Algorithm, Target, std::uint8_t>();
-  }
+  constexpr std::int64_t group = OpU8::int32_group_channels;
+  for (const std::int64_t cin : {group, group + 1, 2 * group, 2 * group + 1})
+    for (const Int8Fill f : {Int8Fill::max, Int8Fill::min})
+      for (const std::int32_t zp : {0, 255})
+        ConvInt8Tester().channels(cin, 2).size(R + 2, R + 1).pad(R / 2).bias(false).fill(f).zero_point(zp)
+            .template test<Algorithm, Target, std::uint8_t>();
   const std::int64_t wide_u8 = std::min<std::int64_t>(2 * OpU8::channels_per_int32_sum + 3, 2048);
   for (const Int8Fill f : {Int8Fill::max, Int8Fill::min, Int8Fill::alternating})
     for (const std::int32_t zp : {0, 255})

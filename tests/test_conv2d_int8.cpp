@@ -60,23 +60,19 @@ TEST(ConvInt8Bounds, ChannelsPerInt32Sum) {
 // 4 * |group output| < 2^31 for every input (SFC-6's scale is 108 = 4 * 27):
 // int8 input allows 3640 channels of a 3x3 kernel
 // (4 * 3640 * 9 * 2^14 < 2^31 <= 4 * 3641 * 9 * 2^14), uint8 (magnitude
-// 255 * 128) 1827 (1826 in whole pairs), a 5x5 kernel 1310, a 7x7 one 668. Up to max_int32_groups groups (two on AVX2 and portable, one
-// on AVX-512); wider layers, and targets without the int32 kernels (which
-// report 0), use int64.
+// 255 * 128) 1827 (1826 in whole pairs), a 5x5 kernel 1310, a 7x7 one 668.
+// Up to max_int32_groups groups (two on AVX2 and portable, one on AVX-512);
+// wider layers use int64.
 template <class Target>
 void check_int32_product_channels() {
   using Conv = sfc::Conv2d<std::int8_t, sfc::SFC<6, 7, 3>, Target>;
   using ConvU8 = sfc::Conv2d<std::uint8_t, sfc::SFC<6, 7, 3>, Target>;
-  if constexpr (!Target::has_i32_exact) {
-    EXPECT_EQ(Conv::int32_product_channels, 0);
-  } else {
-    EXPECT_EQ(Conv::int32_product_channels, 3640);
-    EXPECT_EQ(Conv::int32_group_channels, 3640);
-    EXPECT_EQ(ConvU8::int32_product_channels, 1827);
-    EXPECT_EQ(ConvU8::int32_group_channels, 1826);
-    EXPECT_EQ((sfc::Conv2d<std::int8_t, sfc::SFC<6, 6, 5>, Target>::int32_product_channels), 1310);
-    EXPECT_EQ((sfc::Conv2d<std::int8_t, sfc::SFC<6, 4, 7>, Target>::int32_product_channels), 668);
-  }
+  EXPECT_EQ(Conv::int32_product_channels, 3640);
+  EXPECT_EQ(Conv::int32_group_channels, 3640);
+  EXPECT_EQ(ConvU8::int32_product_channels, 1827);
+  EXPECT_EQ(ConvU8::int32_group_channels, 1826);
+  EXPECT_EQ((sfc::Conv2d<std::int8_t, sfc::SFC<6, 6, 5>, Target>::int32_product_channels), 1310);
+  EXPECT_EQ((sfc::Conv2d<std::int8_t, sfc::SFC<6, 4, 7>, Target>::int32_product_channels), 668);
   struct Case {
     std::int64_t cin, groups;
   };
@@ -85,9 +81,8 @@ void check_int32_product_channels() {
     const auto shape = sfc::Conv2dShape::square(1, c.cin, 2, 7, 3, 1);
     const std::vector<std::int8_t> w(static_cast<std::size_t>(shape.weight_elements()), 1);
     const Conv conv(shape, w);
-    const std::int64_t groups = Target::has_i32_exact ? c.groups : 0;
-    EXPECT_EQ(conv.int32_groups(), groups) << c.cin;
-    EXPECT_EQ(conv.product_bits(), groups >= 1 && groups <= Conv::max_int32_groups ? 32 : 64) << c.cin;
+    EXPECT_EQ(conv.int32_groups(), c.groups) << c.cin;
+    EXPECT_EQ(conv.product_bits(), c.groups <= Conv::max_int32_groups ? 32 : 64) << c.cin;
   }
 }
 

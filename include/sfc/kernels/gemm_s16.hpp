@@ -44,8 +44,8 @@ void s16_gemm(int rows, int pairs, int chunk_pairs, const std::int16_t* a, std::
 }
 
 /// As s16_gemm with int32 products: C int32, one pass over all pairs, sums
-/// modulo 2^32 (for targets with S::has_i32_exact; the caller guarantees
-/// what it needs of them, see ExactConv2d).
+/// modulo 2^32 (the caller guarantees what it needs of them, see
+/// ExactConv2d).
 template <class S>
 void s16_gemm_i32(int rows, int pairs, const std::int16_t* a, std::ptrdiff_t lda, const std::int16_t* panel,
                   std::int32_t* c, std::ptrdiff_t ldc) {

@@ -41,7 +41,7 @@ struct I64Ops {
 };
 
 /// int32 lanes, wrapping: for the exact output transform of layers whose
-/// scaled output fits int32 (see ExactConv2d).
+/// output times the scale's power of two fits int32 (see ExactConv2d).
 template <class S>
 struct I32Ops {
   using vec = typename S::i32;

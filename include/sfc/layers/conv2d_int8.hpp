@@ -26,11 +26,10 @@
 ///   the input, then widened to int64;
 /// - output transform in int64 with the stage matrices scaled to integers,
 ///   then one exact division by the known scale (a multiple of N^2);
-/// - where the target has the int32 kernels (every target with int8 kernels
-///   has them), products and output transform run in int32 instead, all
-///   arithmetic modulo 2^32 (sums may wrap), over groups of at most
-///   `int32_product_channels` input channels (3640 for SFC-6 3x3 with int8
-///   input, 1827 with uint8). The output transform then holds
+/// - where a layer allows it, products and output transform run in int32
+///   instead, all arithmetic modulo 2^32 (sums may wrap), over groups of at
+///   most `int32_product_channels` input channels (3640 for SFC-6 3x3 with
+///   int8 input, 1827 with uint8). The output transform then holds
 ///   scale * (group output) modulo 2^32; with scale = 2^s * odd,
 ///   multiplying by the inverse of the odd part modulo 2^32 leaves
 ///   2^s * (group output) modulo 2^32, which is the true value, and shifting
@@ -108,16 +107,11 @@ class ExactConv2d {
   static constexpr std::int64_t channels_per_int32_sum =
       int32_channel_limit<algorithm_2d>(kDataMagnitude, kInt8MaxMagnitude);
   static_assert(channels_per_int32_sum >= 2, "an int32 sum must hold at least one channel pair");
-  /// Input channels of one int32 group (see the file comment; 0: this
-  /// target always uses int64).
-  static constexpr std::int64_t int32_product_channels = [] {
-    if constexpr (Target::has_i32_exact) {
-      constexpr int shift = kernels::exact_divisor<std::uint32_t>(Output::scale).shift;
-      return (kInt32Max >> shift) / (R * R * kDataMagnitude * kInt8MaxMagnitude);
-    } else {
-      return std::int64_t{0};
-    }
-  }();
+  /// Input channels of one int32 group (see the file comment).
+  static constexpr std::int64_t int32_product_channels =
+      (kInt32Max >> kernels::exact_divisor<std::uint32_t>(Output::scale).shift) /
+      (R * R * kDataMagnitude * kInt8MaxMagnitude);
+  static_assert(int32_product_channels >= 2, "an int32 group must hold at least one channel pair");
 
   /// Plans the convolution: validates `shape` (kernel R x R; the int32
   /// output cannot overflow), `weights` (OIHW), `bias` (empty or
@@ -175,29 +169,19 @@ class ExactConv2d {
   /// group costs an output transform and a pass over its products, so the
   /// target says where int64 starts to win (Target::i32_max_groups: 2 on
   /// AVX2, whose int64 lanes are emulated, 1 on AVX-512; bench/RESULTS.md).
-  static constexpr std::int64_t max_int32_groups = [] {
-    if constexpr (Target::has_i32_exact) {
-      return std::int64_t{Target::i32_max_groups};
-    } else {
-      return std::int64_t{0};
-    }
-  }();
+  static constexpr std::int64_t max_int32_groups = Target::i32_max_groups;
 
   /// Input channel groups of the int32 path: ceil(in_channels /
-  /// int32_group_channels) (0 on targets without it).
+  /// int32_group_channels).
   std::int64_t int32_groups() const noexcept {
-    if constexpr (int32_product_channels > 0) {
-      return (shape_.in_channels + int32_group_channels - 1) / int32_group_channels;
-    } else {
-      return 0;
-    }
+    return (shape_.in_channels + int32_group_channels - 1) / int32_group_channels;
   }
 
   /// Width of the products and the output transform for this shape: 32
   /// (1 to max_int32_groups int32 groups) or 64.
   int product_bits() const noexcept {
     const std::int64_t groups = int32_groups();
-    return groups >= 1 && groups <= max_int32_groups ? 32 : 64;
+    return groups <= max_int32_groups ? 32 : 64;
   }
 
   /// The zero point of the input (0 for int8).
@@ -341,11 +325,9 @@ class ExactConv2d {
   template <class Out, class Convert>
   void compute(const In* input, Out* output, std::byte* workspace, RunOptions run_options,
                const Convert& convert) const {
-    if constexpr (int32_product_channels > 0) {
-      if (product_bits() == 32) {
-        compute_with<kernels::I32Ops<Target>>(input, output, workspace, run_options, convert);
-        return;
-      }
+    if (product_bits() == 32) {
+      compute_with<kernels::I32Ops<Target>>(input, output, workspace, run_options, convert);
+      return;
     }
     compute_with<kernels::I64Ops<Target>>(input, output, workspace, run_options, convert);
   }

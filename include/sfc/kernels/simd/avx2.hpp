@@ -118,10 +118,10 @@ struct Avx2 {
   }
 
   // int32 lanes, for exact layers whose input channels split into groups
-  // narrow enough that each group's scaled output fits int32 for every input
-  // (ExactConv2d::int32_product_channels): all arithmetic modulo 2^32, which
-  // leaves those outputs exact.
-  static constexpr bool has_i32_exact = true;
+  // narrow enough that 2^s times each group's output fits int32 for every
+  // input, s the power of two in the scale (ExactConv2d::
+  // int32_product_channels): all arithmetic modulo 2^32, then an exact
+  // division that recovers those outputs exactly.
   /// Most int32 groups per layer (ExactConv2d::max_int32_groups): int64
   /// lanes are emulated here, so two groups still beat them; four did not.
   static constexpr int i32_max_groups = 2;

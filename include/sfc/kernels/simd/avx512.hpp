@@ -124,10 +124,10 @@ struct Avx512 {
   }
 
   // int32 lanes, for exact layers whose input channels split into groups
-  // narrow enough that each group's scaled output fits int32 for every input
-  // (ExactConv2d::int32_product_channels): all arithmetic modulo 2^32, which
-  // leaves those outputs exact.
-  static constexpr bool has_i32_exact = true;
+  // narrow enough that 2^s times each group's output fits int32 for every
+  // input, s the power of two in the scale (ExactConv2d::
+  // int32_product_channels): all arithmetic modulo 2^32, then an exact
+  // division that recovers those outputs exactly.
   /// Most int32 groups per layer (ExactConv2d::max_int32_groups): int64
   /// lanes are native here, and two int32 groups (products as wide as one
   /// int64 set, two output transforms) measured 15-30% slower than int64.
@@ -285,7 +285,6 @@ struct Avx512 {
   }
 #else
   static constexpr bool has_int8_kernels = false;
-  static constexpr bool has_i32_exact = false;
   static constexpr bool has_q8_kernels = false;
 #endif
 };

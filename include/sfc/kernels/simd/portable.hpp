@@ -171,10 +171,10 @@ struct Portable {
   }
 
   // int32 lanes, for exact layers whose input channels split into groups
-  // narrow enough that each group's scaled output fits int32 for every input
-  // (ExactConv2d::int32_product_channels): arithmetic modulo 2^32 (in
-  // uint32, as the SIMD targets' wraps), which leaves those outputs exact.
-  static constexpr bool has_i32_exact = true;
+  // narrow enough that 2^s times each group's output fits int32 for every
+  // input, s the power of two in the scale (ExactConv2d::
+  // int32_product_channels): arithmetic modulo 2^32 (in uint32, as the SIMD
+  // targets' wraps), then an exact division that recovers those outputs.
   /// Most int32 groups per layer (ExactConv2d::max_int32_groups), as AVX2.
   static constexpr int i32_max_groups = 2;
   static constexpr int i32_lanes = 8;
