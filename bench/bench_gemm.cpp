@@ -117,7 +117,7 @@ void BM_q8(benchmark::State& state) {
   time_slots(state, s, NR, [&](int q, int p) {
     sfc::kernels::q8_gemm<S>(s.tiles, C / 4, a.data() + q * C, ld,
                              b.data() + (std::int64_t{q % s.weight_slots} * (C / NR) + p) * C * NR, init.data(),
-                             scale.data(), c.data() + q * C + p * NR, ld);
+                             scale.data(), c.data() + q * C + p * NR, ld, NR / 2);
   });
 }
 

@@ -234,13 +234,13 @@ inline __attribute__((always_inline)) typename Ops::vec sparse_row(Load& load) {
 /// (more under sanitizers) and dominated the compile time of debug builds.
 /// Same operations in the same order, so the same results.
 template <class Ops, const auto& Map, std::int64_t Scale, class Load, class Store>
-void sparse_rows_loop(Load& load, Store& store) {
+void sparse_rows_loop(int first, int count, Load& load, Store& store) {
   using V = typename Ops::vec;
-  for (int r = 0; r < std::remove_cvref_t<decltype(Map)>::rows; ++r) {
+  for (int r = first; r < first + count; ++r) {
     const int b = Map.begin[static_cast<std::size_t>(r)];
     const int e = Map.begin[static_cast<std::size_t>(r) + 1];
     if (b == e) {
-      store(r, Ops::zero());
+      store(r - first, Ops::zero());
       continue;
     }
     const auto term = [&](int i) { return Map.value[static_cast<std::size_t>(i)] * static_cast<double>(Scale); };
@@ -251,22 +251,38 @@ void sparse_rows_loop(Load& load, Store& store) {
       const double c = term(i);
       acc = c == 1.0 ? Ops::add(acc, at(i)) : c == -1.0 ? Ops::sub(acc, at(i)) : Ops::scale_add(c, at(i), acc);
     }
-    store(r, acc);
+    store(r - first, acc);
   }
 }
 
-/// Every row of `Map` (times Scale): store(r, row r). Unrolled with constant
-/// coefficients when optimizing (define SFC_UNROLL_TRANSFORMS=1 to force it,
-/// =0 to never unroll).
-template <class Ops, const auto& Map, std::int64_t Scale = 1, class Load, class Store>
-inline __attribute__((always_inline)) void sparse_apply(Load&& load, Store&& store) {
+/// Rows [First, First + Count) of `Map` (times Scale): store(r - First,
+/// row r). Unrolled with constant coefficients when optimizing (define
+/// SFC_UNROLL_TRANSFORMS=1 to force it, =0 to never unroll). Inline: every
+/// row inlined whatever the compiler's size limits (the output transforms:
+/// GCC 12 otherwise calls some rows out of line; not the data transforms,
+/// where it makes GCC 12's vectorizer fail on the portable target).
+template <class Ops, const auto& Map, std::int64_t Scale, int First, int Count, bool Inline = false,
+          class Load, class Store>
+inline __attribute__((always_inline)) void sparse_apply_rows(Load&& load, Store&& store) {
 #if SFC_UNROLL_TRANSFORMS
-  static_for<std::remove_cvref_t<decltype(Map)>::rows>([&](auto r) {
-    store(decltype(r)::value, sparse_row<Ops, Map, decltype(r)::value, Scale>(load));
-  });
+  if constexpr (Inline) {
+    static_for<Count>([&](auto r) __attribute__((always_inline)) {
+      store(decltype(r)::value, sparse_row<Ops, Map, First + decltype(r)::value, Scale>(load));
+    });
+  } else {
+    static_for<Count>([&](auto r) {
+      store(decltype(r)::value, sparse_row<Ops, Map, First + decltype(r)::value, Scale>(load));
+    });
+  }
 #else
-  sparse_rows_loop<Ops, Map, Scale>(load, store);
+  sparse_rows_loop<Ops, Map, Scale>(First, Count, load, store);
 #endif
+}
+
+/// Every row of `Map` (times Scale): store(r, row r).
+template <class Ops, const auto& Map, std::int64_t Scale = 1, bool Inline = false, class Load, class Store>
+inline __attribute__((always_inline)) void sparse_apply(Load&& load, Store&& store) {
+  sparse_apply_rows<Ops, Map, Scale, 0, std::remove_cvref_t<decltype(Map)>::rows, Inline>(load, store);
 }
 
 /// Smallest positive integer d with d * coef integral for every coefficient.
@@ -330,17 +346,22 @@ struct OutputTransform {
   /// load(q) gives product q; output (i, j) is passed to emit(i, j, vector).
   template <class Load, class Emit>
   static void apply(Load&& load, Emit&& emit) {
-    V p[K * K];  // residue tile
-    V h[M * K];  // Ox P
-    detail::sparse_apply<Ops, Maps::recon, recon_scale>(load, [&](int e, V v) { p[e] = v; });
-    for (int l = 0; l < K; ++l) {
-      detail::sparse_apply<Ops, Maps::ox, ox_scale>([&](int k) { return p[k * K + l]; },
-                                                    [&](int i, V v) { h[i * K + l] = v; });
-    }
-    for (int i = 0; i < M; ++i) {
-      const V* row = h + i * K;
-      detail::sparse_apply<Ops, Maps::ox, ox_scale>([&](int l) { return row[l]; },
-                                                    [&](int j, V v) { emit(i, j, v); });
+    V h[K * M];  // P Ox^T
+    // Row k of the residue tile P (from the products), times Ox^T.
+    static_for<K>([&](auto k) __attribute__((always_inline)) {
+      constexpr int row = decltype(k)::value;
+      V p[K];
+      detail::sparse_apply_rows<Ops, Maps::recon, recon_scale, row * K, K, true>(
+          load, [&](int l, V v) __attribute__((always_inline)) { p[l] = v; });
+      detail::sparse_apply<Ops, Maps::ox, ox_scale, true>(
+          [&](int l) __attribute__((always_inline)) { return p[l]; },
+          [&](int j, V v) __attribute__((always_inline)) { h[row * M + j] = v; });
+    });
+    // Column j of Ox (P Ox^T).
+    for (int j = 0; j < M; ++j) {
+      detail::sparse_apply<Ops, Maps::ox, ox_scale, true>(
+          [&](int k) __attribute__((always_inline)) { return h[k * M + j]; },
+          [&](int i, V v) __attribute__((always_inline)) { emit(i, j, v); });
     }
   }
 };

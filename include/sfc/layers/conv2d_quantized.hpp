@@ -162,8 +162,8 @@ class QuantizedConv2d {
   float weight_scale(int q, std::int64_t o) const { return weight_scales_[index(q, o)]; }
   /// The weight code of (slot q, output channel o, input channel c).
   std::int32_t weight_code(int q, std::int64_t o, std::int64_t c) const {
-    const std::int64_t Cp = geometry_.in_channels_padded, panels = geometry_.out_channels_padded / kPanel;
-    return packed_.data()[((q * panels + o / kPanel) * Cp + c / 4 * 4) * kPanel + (o % kPanel) * 4 + c % 4];
+    const std::int64_t Cp = geometry_.in_channels_padded;
+    return packed_.data()[(((o / kPanel) * T + q) * Cp + c / 4 * 4) * kPanel + (o % kPanel) * 4 + c % 4];
   }
 
   /// The largest |transformed value| of every slot over `input` (int8,
@@ -323,7 +323,6 @@ class QuantizedConv2d {
   void pack_weights(std::span<const float> w) {
     const std::int64_t Cin = shape_.in_channels, Cout = shape_.out_channels;
     const std::int64_t Cp = geometry_.in_channels_padded, Op = geometry_.out_channels_padded;
-    const std::int64_t panels = Op / kPanel;
     // u[(q * Cout + o) * Cin + c], in double.
     std::vector<double> u(static_cast<std::size_t>(product_or_throw({T, Cout, Cin})));
     for (std::int64_t o = 0; o < Cout; ++o)
@@ -368,7 +367,7 @@ class QuantizedConv2d {
         if (!usable_scale(combined) || combined > 0x1p60f) {
           fail("data_scale * weight_scale of slot " + std::to_string(q) + " is out of range");
         }
-        std::int8_t* panel = packed_.data() + (q * panels + o / kPanel) * Cp * kPanel + (o % kPanel) * 4;
+        std::int8_t* panel = packed_.data() + ((o / kPanel) * T + q) * Cp * kPanel + (o % kPanel) * 4;
         std::int64_t sum = 0;
         for (std::int64_t c = 0; c < Cin; ++c) {
           const double v = u[index(q, o) * static_cast<std::size_t>(Cin) + static_cast<std::size_t>(c)] / s;
@@ -397,7 +396,7 @@ class QuantizedConv2d {
     auto* products = reinterpret_cast<float*>(ws);
 
     const std::int64_t Cp = g.in_channels_padded, Op = g.out_channels_padded;
-    const std::int64_t in_chunks = Cp / Target::i16_lanes, out_chunks = Op / kLanes;
+    const std::int64_t in_chunks = Cp / Target::i16_lanes;
     const std::int64_t panels = Op / kPanel;
     const std::int64_t in_row = g.staged_in_w * Cp, out_row = g.staged_out_w * Op;
     const int quads = static_cast<int>(Cp / 4);
@@ -410,9 +409,13 @@ class QuantizedConv2d {
     const float* dequant = dequant_.data();
     const V out_mult = Target::broadcast(output_multiplier);
 
-    detail::run_tiled(
+    // Products of one panel (kPanel output channels) for the block's tiles,
+    // per tile: [vector v][slot q][kLanes], so that the output transform of
+    // one chunk reads T consecutive vectors.
+    const std::int64_t panel_products = g.tiles_per_block * T * kPanel;
+    detail::run_tiled_panels(
         g, threads, input, options_.input_layout, output, options_.output_layout, staged_in,
-        staged_out, in_chunks, T * panels, out_chunks,
+        staged_out, in_chunks, panels, kPanel / kLanes, Target::q8_gemm_rows,
         [&](std::int64_t t, std::int64_t c, const std::int8_t* window) {
           const std::int8_t* src = window + c * Target::i16_lanes;
           std::int8_t* dst = codes + t * T * Cp + c * Target::i16_lanes;
@@ -420,18 +423,21 @@ class QuantizedConv2d {
               [&](int a, int b) { return Target::load_s8(src + a * in_row + b * Cp); },
               [&](int q, V16 v) { Target::store_q8(dst + q * Cp, v, multipliers[q], lo, hi); });
         },
-        [&](std::int64_t item, std::int64_t tiles) {
-          const std::int64_t q = item / panels, p = item % panels;
-          const std::int64_t column = q * Op + p * kPanel;
-          kernels::q8_gemm<Target>(static_cast<int>(tiles), quads, codes + q * Cp, T * Cp,
-                                   packed + (q * panels + p) * Cp * kPanel, init + column,
-                                   dequant + column, products + column, T * Op);
+        [&](std::int64_t p, std::int64_t begin, std::int64_t end) {
+          float* panel_out = products + p * panel_products + begin * T * kPanel;
+          for (int q = 0; q < T; ++q) {
+            const std::int64_t column = q * Op + p * kPanel;
+            kernels::q8_gemm<Target>(static_cast<int>(end - begin), quads, codes + begin * T * Cp + q * Cp,
+                                     T * Cp, packed + (p * T + q) * Cp * kPanel, init + column,
+                                     dequant + column, panel_out + q * kLanes, T * kPanel, T * kLanes);
+          }
         },
         [&](std::int64_t t, std::int64_t c, Out* tile) {
-          const float* src = products + t * T * Op + c * kLanes;
+          const float* src = products + (c * kLanes / kPanel) * panel_products + t * T * kPanel +
+                             (c % (kPanel / kLanes)) * T * kLanes;
           Out* dst = tile + c * kLanes;
           const V b = Target::load(bias + c * kLanes);
-          Output::apply([&](int q) { return Target::load(src + q * Op); }, [&](int i, int j, V v) {
+          Output::apply([&](int q) { return Target::load(src + q * kLanes); }, [&](int i, int j, V v) {
             v = Target::add(v, b);
             if (relu) v = Target::max(v, Target::zero());
             if constexpr (std::is_same_v<Out, float>) {
@@ -448,7 +454,7 @@ class QuantizedConv2d {
   QuantizationParams params_;
   detail::TileGeometry geometry_;
   std::vector<float> data_scales_, multipliers_, weight_scales_;
-  AlignedBuffer<std::int8_t> packed_;    ///< [T][panel][Cp / 4][kPanel][4] weight codes
+  AlignedBuffer<std::int8_t> packed_;    ///< [panel][T][Cp / 4][kPanel][4] weight codes
   AlignedBuffer<std::int32_t> init_;     ///< [T][Op] GEMM start values
   AlignedBuffer<float> dequant_;         ///< [T][Op] data scale * weight scale
   AlignedBuffer<float> bias_;

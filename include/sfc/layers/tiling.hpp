@@ -282,4 +282,63 @@ void run_tiled(const TileGeometry& g, int threads, const In* input, Layout in_la
   }
 }
 
+/// As run_tiled, with the element-wise stage and the output transform fused
+/// per panel of output channels: per block, after the data transform, one
+/// item per (panel, tile range) runs gemm(panel, first_tile, end_tile) (every
+/// slot of that panel for those tiles) and then, while its products are
+/// still in cache, output(t, chunk, tile) for those tiles and the panel's
+/// `chunks_per_panel` output chunks (chunk = panel * chunks_per_panel + v).
+/// Tile ranges are whole multiples of `gemm_rows` (but the last); there are
+/// as few as give every thread an item.
+template <class In, class Staged, class Out, class Transform, class Gemm, class Output,
+          class Convert = KeepValue>
+void run_tiled_panels(const TileGeometry& g, int threads, const In* input, Layout in_layout, Out* output,
+                      Layout out_layout, In* staged_in, Staged* staged_out, std::int64_t in_chunks,
+                      std::int64_t panels, std::int64_t chunks_per_panel, std::int64_t gemm_rows,
+                      Transform&& transform, Gemm&& gemm, Output&& output_transform,
+                      const Convert& convert = {}, In pad = In{}) {
+  const std::int64_t M = g.M;
+  const std::int64_t in_row = g.staged_in_w * g.in_channels_padded;
+  const std::int64_t out_row = g.staged_out_w * g.out_channels_padded;
+  const std::int64_t TB = g.tiles_per_block;
+  const auto locate = [&](std::int64_t tile, std::int64_t rows, std::int64_t row_elements,
+                          std::int64_t channels) {
+    const std::int64_t image = tile / g.tiles_per_image;
+    const std::int64_t ty = tile % g.tiles_per_image / g.tiles_w, tx = tile % g.tiles_w;
+    return (image * rows + ty * M) * row_elements + tx * M * channels;
+  };
+  (void)threads;
+  SFC_OMP(omp parallel num_threads(threads))
+  {
+    for (std::int64_t first = 0; first < g.batch; first += g.images_per_group) {
+      const std::int64_t images = std::min(g.images_per_group, g.batch - first);
+      stage_input(g, input, in_layout, first, images, staged_in, pad);
+      const std::int64_t tiles = images * g.tiles_per_image;
+      for (std::int64_t t0 = 0; t0 < tiles; t0 += TB) {
+        const std::int64_t tb = std::min(TB, tiles - t0);
+        SFC_OMP(omp for schedule(static))
+        for (std::int64_t item = 0; item < tb * in_chunks; ++item) {
+          const std::int64_t t = item / in_chunks, c = item % in_chunks;
+          transform(t, c, staged_in + locate(t0 + t, g.staged_in_h, in_row, g.in_channels_padded));
+        }
+        const std::int64_t row_blocks = (tb + gemm_rows - 1) / gemm_rows;
+        const std::int64_t splits =
+            std::min(row_blocks, std::max<std::int64_t>(1, (threads + panels - 1) / panels));
+        SFC_OMP(omp for schedule(static))
+        for (std::int64_t item = 0; item < panels * splits; ++item) {
+          const std::int64_t p = item / splits, s = item % splits;
+          const std::int64_t begin = std::min(tb, s * row_blocks / splits * gemm_rows);
+          const std::int64_t end = std::min(tb, (s + 1) * row_blocks / splits * gemm_rows);
+          gemm(p, begin, end);
+          for (std::int64_t t = begin; t < end; ++t) {
+            Staged* tile = staged_out + locate(t0 + t, g.staged_out_h, out_row, g.out_channels_padded);
+            for (std::int64_t v = 0; v < chunks_per_panel; ++v) output_transform(t, p * chunks_per_panel + v, tile);
+          }
+        }
+      }
+      unstage_output(g, staged_out, first, images, output, out_layout, convert);
+    }
+  }
+}
+
 }  // namespace sfc::detail
