@@ -126,6 +126,7 @@ class Conv2d<float, Algorithm, Target> {
                                .gemm_rows = Target::gemm_rows,
                                .input_bytes = sizeof(float),
                                .product_bytes = sizeof(float)});
+    fuse_ = detail::fuse_panels(geometry_, sizeof(float));
     pack_weights(weights);
     bias_ = AlignedBuffer<float>(static_cast<std::size_t>(geometry_.out_channels_padded));
     for (std::size_t o = 0; o < bias.size(); ++o) bias_.data()[o] = bias[o];
@@ -174,7 +175,14 @@ class Conv2d<float, Algorithm, Target> {
   using Input = kernels::InputTransform<algorithm_2d, Ops>;
   using Output = kernels::OutputTransform<algorithm_2d, Ops>;
 
-  /// U[q][panel][cin][j] = (G w[panel * kPanel + j][cin])_q, zero-padded.
+  /// Position of the weight panel (slot q, panel p) in packed_.
+  std::int64_t panel_index(std::int64_t q, std::int64_t p) const {
+    return fuse_ ? p * T + q : q * (geometry_.out_channels_padded / kPanel) + p;
+  }
+
+  /// U[q][panel][cin][j] = (G w[panel * kPanel + j][cin])_q, zero-padded, in
+  /// the order the element-wise stage reads them: panel-major when it is
+  /// fused with the output transform, slot-major when not (panel_index).
   void pack_weights(std::span<const float> w) {
     const std::int64_t Cin = shape_.in_channels, Cout = shape_.out_channels;
     const std::int64_t panels = geometry_.out_channels_padded / kPanel;
@@ -183,10 +191,10 @@ class Conv2d<float, Algorithm, Target> {
     for (std::int64_t o = 0; o < Cout; ++o)
       for (std::int64_t i = 0; i < Cin; ++i) {
         const float* tap = w.data() + (o * Cin + i) * R * R;
-        float* base = packed_.data() + ((o / kPanel) * Cin + i) * kPanel + o % kPanel;
+        float* base = packed_.data() + i * kPanel + o % kPanel;
         kernels::transform_weights<algorithm_2d>(
             [&](int a, int b) { return static_cast<double>(tap[a * R + b]); },
-            [&](int q, double u) { base[q * panels * Cin * kPanel] = static_cast<float>(u); });
+            [&](int q, double u) { base[panel_index(q, o / kPanel) * Cin * kPanel] = static_cast<float>(u); });
       }
   }
 
@@ -201,33 +209,38 @@ class Conv2d<float, Algorithm, Target> {
     float* products = transformed + g.transformed_input_elements();
 
     const std::int64_t Cin = g.in_channels, Cp = g.in_channels_padded, Op = g.out_channels_padded;
-    const std::int64_t in_chunks = Cp / kLanes, out_chunks = Op / kLanes, panels = Op / kPanel;
+    const std::int64_t in_chunks = Cp / kLanes, panels = Op / kPanel;
     const std::int64_t in_row = g.staged_in_w * Cp, out_row = g.staged_out_w * Op;
     const bool relu = options_.relu;
     const float* bias = bias_.data();
     const float* packed = packed_.data();
 
-    detail::run_tiled(
-        g, threads, input, options_.input_layout, output, options_.output_layout, staged_in,
-        staged_out, in_chunks, T * panels, out_chunks,
+    // Products of one panel (kPanel output channels) for the block's tiles:
+    // [tile][slot q][kPanel].
+    const std::int64_t panel_products = g.tiles_per_block * T * kPanel;
+    detail::run_tiled_panels(
+        g, threads, fuse_, input, options_.input_layout, output, options_.output_layout, staged_in,
+        staged_out, in_chunks, panels, kPanel / kLanes, Target::gemm_rows,
         [&](std::int64_t t, std::int64_t c, const float* window) {
           const float* src = window + c * kLanes;
           float* dst = transformed + t * T * Cp + c * kLanes;
           Input::apply([&](int a, int b) { return Target::load(src + a * in_row + b * Cp); },
                        [&](int q, V v) { Target::store(dst + q * Cp, v); });
         },
-        [&](std::int64_t item, std::int64_t tiles) {
-          const std::int64_t q = item / panels, p = item % panels;
-          kernels::f32_gemm<Target>(static_cast<int>(tiles), static_cast<int>(Cin), 1,
-                                    transformed + q * Cp, T * Cp,
-                                    packed + (q * panels + p) * Cin * kPanel,
-                                    products + q * Op + p * kPanel, T * Op);
+        [&](std::int64_t p, std::int64_t q0, std::int64_t q1, std::int64_t begin, std::int64_t end) {
+          float* panel_out = products + p * panel_products + begin * T * kPanel;
+          for (std::int64_t q = q0; q < q1; ++q) {
+            kernels::f32_gemm<Target>(static_cast<int>(end - begin), static_cast<int>(Cin), 1,
+                                      transformed + begin * T * Cp + q * Cp, T * Cp,
+                                      packed + panel_index(q, p) * Cin * kPanel, panel_out + q * kPanel, T * kPanel);
+          }
         },
         [&](std::int64_t t, std::int64_t c, float* tile) {
-          const float* src = products + t * T * Op + c * kLanes;
+          const float* src = products + (c * kLanes / kPanel) * panel_products + t * T * kPanel +
+                             (c % (kPanel / kLanes)) * kLanes;
           float* dst = tile + c * kLanes;
           const V b = Target::load(bias + c * kLanes);
-          Output::apply([&](int q) { return Target::load(src + q * Op); }, [&](int i, int j, V v) {
+          Output::apply([&](int q) { return Target::load(src + q * kPanel); }, [&](int i, int j, V v) {
             v = Target::add(v, b);
             if (relu) v = Target::max(v, Target::zero());
             Target::store(dst + i * out_row + j * Op, v);
@@ -238,6 +251,7 @@ class Conv2d<float, Algorithm, Target> {
   Conv2dShape shape_;
   ConvOptions options_;
   detail::TileGeometry geometry_;
+  bool fuse_ = false;  ///< run_tiled_panels fuses (fixed at plan time: the weight order depends on it)
   AlignedBuffer<float> packed_;
   AlignedBuffer<float> bias_;
 };

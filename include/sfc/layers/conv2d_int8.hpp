@@ -145,6 +145,7 @@ class ExactConv2d {
                                .gemm_rows = Target::s16_gemm_rows,
                                .input_bytes = sizeof(std::int16_t),
                                .product_bytes = product_bytes()});
+    fuse_ = detail::fuse_panels(geometry_, product_bytes());
     pack_weights(weights);
     // The output stage adds bias - zero_point * (sum of the channel's weights).
     bias_ = AlignedBuffer<std::int64_t>(static_cast<std::size_t>(geometry_.out_channels_padded));
@@ -254,7 +255,14 @@ class ExactConv2d {
   /// keeps its own, or one int64.
   std::int64_t product_bytes() const noexcept { return product_bits() == 32 ? 4 * int32_groups() : 8; }
 
-  /// packed[q][panel][pair][j][2] = (G w[panel * kPanel + j][2 * pair + 0/1])_q.
+  /// Position of the weight panel (slot q, panel p) in packed_: panel-major
+  /// when the element-wise stage is fused with the output transform,
+  /// slot-major when not (the order each reads them).
+  std::int64_t panel_index(std::int64_t q, std::int64_t p) const {
+    return fuse_ ? p * T + q : q * (geometry_.out_channels_padded / kPanel) + p;
+  }
+
+  /// packed[panel_index(q, panel)][pair][j][2] = (G w[panel * kPanel + j][2 * pair + 0/1])_q.
   void pack_weights(std::span<const std::int8_t> w) {
     const std::int64_t Cin = shape_.in_channels, Cout = shape_.out_channels;
     const std::int64_t Cp = geometry_.in_channels_padded;
@@ -263,13 +271,12 @@ class ExactConv2d {
     for (std::int64_t o = 0; o < Cout; ++o)
       for (std::int64_t i = 0; i < Cin; ++i) {
         const std::int8_t* tap = w.data() + (o * Cin + i) * R * R;
-        std::int16_t* base = packed_.data() + (o / kPanel) * Cp * kPanel + (i / 2) * 2 * kPanel +
-                             (o % kPanel) * 2 + i % 2;
+        std::int16_t* base = packed_.data() + (i / 2) * 2 * kPanel + (o % kPanel) * 2 + i % 2;
         // All coefficients are integers and the values are far below 2^53:
         // the double arithmetic is exact.
         kernels::transform_weights<algorithm_2d>(
             [&](int a, int b) { return static_cast<double>(tap[a * R + b]); },
-            [&](int q, double u) { base[q * panels * Cp * kPanel] = static_cast<std::int16_t>(u); });
+            [&](int q, double u) { base[panel_index(q, o / kPanel) * Cp * kPanel] = static_cast<std::int16_t>(u); });
       }
   }
 
@@ -294,11 +301,11 @@ class ExactConv2d {
 
   /// Output transform of one tile (one vector of output channels): for each
   /// of `groups` product sets (group_stride apart), products q at
-  /// src + q * Op, then the exact division; the groups' outputs summed, bias,
-  /// ReLU, and the int32 outputs to dst (rows out_row apart, pixels Op
+  /// src + q * q_stride, then the exact division; the groups' outputs summed,
+  /// bias, ReLU, and the int32 outputs to dst (rows out_row apart, pixels Op
   /// apart; several groups need Ops::value = int32, the outputs' type).
   template <class Ops>
-  static void output_tile(const typename Ops::value* src, std::int64_t Op, std::int64_t groups,
+  static void output_tile(const typename Ops::value* src, std::int64_t q_stride, std::int64_t Op, std::int64_t groups,
                           std::int64_t group_stride, const typename Ops::value* bias, bool relu,
                           std::int32_t* dst, std::int64_t out_row) {
     using OutputT = kernels::OutputTransform<algorithm_2d, Ops, true>;
@@ -307,7 +314,7 @@ class ExactConv2d {
     for (std::int64_t group = 0; group < groups; ++group) {
       const typename Ops::value* products = src + group * group_stride;
       const bool first = group == 0, last = group == groups - 1;
-      OutputT::apply([&](int q) { return Ops::load(products + q * Op); }, [&](int i, int j, V v) {
+      OutputT::apply([&](int q) { return Ops::load(products + q * q_stride); }, [&](int i, int j, V v) {
         std::int32_t* out = dst + i * out_row + j * Op;
         v = Ops::exact_div(v, OutputT::scale);
         if constexpr (std::is_same_v<typename Ops::value, std::int32_t>) {
@@ -351,7 +358,7 @@ class ExactConv2d {
     auto* products = reinterpret_cast<P*>(ws);
 
     const std::int64_t Cp = g.in_channels_padded, Op = g.out_channels_padded;
-    const std::int64_t in_chunks = Cp / Target::i16_lanes, out_chunks = Op / kOutLanes;
+    const std::int64_t in_chunks = Cp / Target::i16_lanes;
     const std::int64_t panels = Op / kPanel;
     const std::int64_t in_row = g.staged_in_w * Cp, out_row = g.staged_out_w * Op;
     const int pairs = static_cast<int>(Cp / 2);
@@ -370,33 +377,40 @@ class ExactConv2d {
     }
     const std::int16_t* packed = packed_.data();
 
-    detail::run_tiled(
-        g, threads, input, options_.input_layout, output, options_.output_layout, staged_in,
-        staged_out, in_chunks, T * panels * groups, out_chunks,
+    // Products of one panel (kPanel output channels) for the block's tiles,
+    // per group: [tile][slot q][kPanel].
+    const std::int64_t panel_products = g.tiles_per_block * T * kPanel;
+    static_assert(kPanel % kOutLanes == 0, "a weight panel must hold whole output vectors");
+    detail::run_tiled_panels(
+        g, threads, fuse_, input, options_.input_layout, output, options_.output_layout, staged_in,
+        staged_out, in_chunks, panels, kPanel / kOutLanes, Target::s16_gemm_rows,
         [&](std::int64_t t, std::int64_t c, const In* window) {
           transform_tile(window + c * Target::i16_lanes, in_row, Cp,
                          transformed + t * T * Cp + c * Target::i16_lanes);
         },
-        [&](std::int64_t item, std::int64_t tiles) {
-          if constexpr (std::is_same_v<P, std::int32_t>) {
-            const std::int64_t group = item % groups, slot_panel = item / groups;
-            const std::int64_t q = slot_panel / panels, p = slot_panel % panels;
-            const int first = static_cast<int>(group) * group_pairs;
-            const int n = group == groups - 1 ? pairs - first : group_pairs;
-            kernels::s16_gemm_i32<Target>(
-                static_cast<int>(tiles), n, transformed + q * Cp + 2 * first, T * Cp,
-                packed + (q * panels + p) * Cp * kPanel + 2 * first * kPanel,
-                products + group * group_stride + q * Op + p * kPanel, T * Op);
-          } else {
-            const std::int64_t q = item / panels, p = item % panels;
-            kernels::s16_gemm<Target>(static_cast<int>(tiles), pairs, kChunkPairs, transformed + q * Cp,
-                                      T * Cp, packed + (q * panels + p) * Cp * kPanel,
-                                      products + q * Op + p * kPanel, T * Op);
+        [&](std::int64_t p, std::int64_t q0, std::int64_t q1, std::int64_t begin, std::int64_t end) {
+          const int rows = static_cast<int>(end - begin);
+          for (std::int64_t q = q0; q < q1; ++q) {
+            const std::int16_t* a = transformed + begin * T * Cp + q * Cp;
+            const std::int16_t* panel = packed + panel_index(q, p) * Cp * kPanel;
+            P* c = products + p * panel_products + begin * T * kPanel + q * kPanel;
+            if constexpr (std::is_same_v<P, std::int32_t>) {
+              for (std::int64_t group = 0; group < groups; ++group) {
+                const int first = static_cast<int>(group) * group_pairs;
+                const int n = group == groups - 1 ? pairs - first : group_pairs;
+                kernels::s16_gemm_i32<Target>(rows, n, a + 2 * first, T * Cp, panel + 2 * first * kPanel,
+                                              c + group * group_stride, T * kPanel);
+              }
+            } else {
+              kernels::s16_gemm<Target>(rows, pairs, kChunkPairs, a, T * Cp, panel, c, T * kPanel);
+            }
           }
         },
         [&](std::int64_t t, std::int64_t c, std::int32_t* tile) {
-          output_tile<Ops>(products + t * T * Op + c * kOutLanes, Op, groups, group_stride,
-                           bias + c * kOutLanes, relu, tile + c * kOutLanes, out_row);
+          const P* src = products + (c * kOutLanes / kPanel) * panel_products + t * T * kPanel +
+                         (c % (kPanel / kOutLanes)) * kOutLanes;
+          output_tile<Ops>(src, kPanel, Op, groups, group_stride, bias + c * kOutLanes, relu,
+                           tile + c * kOutLanes, out_row);
         },
         convert, static_cast<In>(zero_point_));
   }
@@ -405,6 +419,7 @@ class ExactConv2d {
   ConvOptions options_;
   std::int32_t zero_point_ = 0;
   detail::TileGeometry geometry_;
+  bool fuse_ = false;  ///< run_tiled_panels fuses (fixed at plan time: the weight order depends on it)
   AlignedBuffer<std::int16_t> packed_;
   AlignedBuffer<std::int64_t> bias_;  ///< bias - zero_point * (sum of weights), per channel
   AlignedBuffer<std::int32_t> bias32_;  ///< the same in int32, for the int32 path only

@@ -141,6 +141,7 @@ class QuantizedConv2d {
                                .input_bytes = 1,
                                .product_bytes = sizeof(float)});
     set_data_scales();
+    fuse_ = detail::fuse_panels(geometry_, sizeof(float));
     pack_weights(weights);
     bias_ = AlignedBuffer<float>(static_cast<std::size_t>(geometry_.out_channels_padded));
     for (std::size_t o = 0; o < bias.size(); ++o) bias_.data()[o] = bias[o];
@@ -163,7 +164,7 @@ class QuantizedConv2d {
   /// The weight code of (slot q, output channel o, input channel c).
   std::int32_t weight_code(int q, std::int64_t o, std::int64_t c) const {
     const std::int64_t Cp = geometry_.in_channels_padded;
-    return packed_.data()[(((o / kPanel) * T + q) * Cp + c / 4 * 4) * kPanel + (o % kPanel) * 4 + c % 4];
+    return packed_.data()[(panel_index(q, o / kPanel) * Cp + c / 4 * 4) * kPanel + (o % kPanel) * 4 + c % 4];
   }
 
   /// The largest |transformed value| of every slot over `input` (int8,
@@ -250,6 +251,13 @@ class QuantizedConv2d {
   using V = typename Target::f32;
   using V16 = typename Target::i16;
   using Output = kernels::OutputTransform<algorithm_2d, kernels::F32Ops<Target>>;
+
+  /// Position of the weight panel (slot q, panel p) in packed_: panel-major
+  /// when the element-wise stage is fused with the output transform,
+  /// slot-major when not (the order each reads them).
+  std::int64_t panel_index(std::int64_t q, std::int64_t p) const {
+    return fuse_ ? p * T + q : q * (geometry_.out_channels_padded / kPanel) + p;
+  }
 
   std::size_t index(int q, std::int64_t o) const {
     return static_cast<std::size_t>(q * shape_.out_channels + o);
@@ -367,7 +375,7 @@ class QuantizedConv2d {
         if (!usable_scale(combined) || combined > 0x1p60f) {
           fail("data_scale * weight_scale of slot " + std::to_string(q) + " is out of range");
         }
-        std::int8_t* panel = packed_.data() + ((o / kPanel) * T + q) * Cp * kPanel + (o % kPanel) * 4;
+        std::int8_t* panel = packed_.data() + panel_index(q, o / kPanel) * Cp * kPanel + (o % kPanel) * 4;
         std::int64_t sum = 0;
         for (std::int64_t c = 0; c < Cin; ++c) {
           const double v = u[index(q, o) * static_cast<std::size_t>(Cin) + static_cast<std::size_t>(c)] / s;
@@ -414,7 +422,7 @@ class QuantizedConv2d {
     // one chunk reads T consecutive vectors.
     const std::int64_t panel_products = g.tiles_per_block * T * kPanel;
     detail::run_tiled_panels(
-        g, threads, input, options_.input_layout, output, options_.output_layout, staged_in,
+        g, threads, fuse_, input, options_.input_layout, output, options_.output_layout, staged_in,
         staged_out, in_chunks, panels, kPanel / kLanes, Target::q8_gemm_rows,
         [&](std::int64_t t, std::int64_t c, const std::int8_t* window) {
           const std::int8_t* src = window + c * Target::i16_lanes;
@@ -423,12 +431,12 @@ class QuantizedConv2d {
               [&](int a, int b) { return Target::load_s8(src + a * in_row + b * Cp); },
               [&](int q, V16 v) { Target::store_q8(dst + q * Cp, v, multipliers[q], lo, hi); });
         },
-        [&](std::int64_t p, std::int64_t begin, std::int64_t end) {
+        [&](std::int64_t p, std::int64_t q0, std::int64_t q1, std::int64_t begin, std::int64_t end) {
           float* panel_out = products + p * panel_products + begin * T * kPanel;
-          for (int q = 0; q < T; ++q) {
+          for (std::int64_t q = q0; q < q1; ++q) {
             const std::int64_t column = q * Op + p * kPanel;
             kernels::q8_gemm<Target>(static_cast<int>(end - begin), quads, codes + begin * T * Cp + q * Cp,
-                                     T * Cp, packed + (p * T + q) * Cp * kPanel, init + column,
+                                     T * Cp, packed + panel_index(q, p) * Cp * kPanel, init + column,
                                      dequant + column, panel_out + q * kLanes, T * kPanel, T * kLanes);
           }
         },
@@ -454,7 +462,8 @@ class QuantizedConv2d {
   QuantizationParams params_;
   detail::TileGeometry geometry_;
   std::vector<float> data_scales_, multipliers_, weight_scales_;
-  AlignedBuffer<std::int8_t> packed_;    ///< [panel][T][Cp / 4][kPanel][4] weight codes
+  bool fuse_ = false;  ///< run_tiled_panels fuses (fixed at plan time: the weight order depends on it)
+  AlignedBuffer<std::int8_t> packed_;    ///< [T][panel] or [panel][T] (panel_index), then [Cp / 4][kPanel][4] weight codes
   AlignedBuffer<std::int32_t> init_;     ///< [T][Op] GEMM start values
   AlignedBuffer<float> dequant_;         ///< [T][Op] data scale * weight scale
   AlignedBuffer<float> bias_;
