@@ -13,6 +13,7 @@
 
 #include "conv_f32_tester.hpp"
 #include "sfc/kernels/simd.hpp"
+#include "sfc/kernels/static_for.hpp"
 #include "sfc/kernels/transpose.hpp"
 #include "sfc/transforms/sfc.hpp"
 #include "sfc/transforms/winograd.hpp"
@@ -121,6 +122,33 @@ TEST(Transpose, MovesFloatBitsUnchanged) {
       std::memcpy(&got, &dst[static_cast<std::size_t>(j * 8 + i)], sizeof got);
       ASSERT_EQ(got, bits[static_cast<std::size_t>(i * 8 + j)]) << i << ", " << j;
     }
+}
+
+template <int MR>
+void check_row_blocks() {
+  for (int rows = 0; rows <= 5 * MR + 1; ++rows) {
+    std::vector<int> sizes;
+    int next = 0;
+    sfc::kernels::for_each_row_block<MR>(rows, [&](auto size, int m) {
+      ASSERT_EQ(m, next) << rows << " rows: blocks must be consecutive";
+      sizes.push_back(decltype(size)::value);
+      next += decltype(size)::value;
+    });
+    ASSERT_EQ(next, rows) << rows << " rows must be covered exactly";
+    ASSERT_EQ(static_cast<int>(sizes.size()), (rows + MR - 1) / MR) << rows << " rows: as few blocks as possible";
+    for (const int size : sizes) {
+      EXPECT_GE(size, 1);
+      EXPECT_LE(size, MR);
+      EXPECT_LE(size - sizes.back(), 1) << rows << " rows: sizes differ by at most one";
+      EXPECT_GE(size, sizes.back());
+    }
+  }
+}
+
+TEST(RowBlocks, CoverEveryRowWithBalancedBlocks) {
+  check_row_blocks<1>();
+  check_row_blocks<4>();
+  check_row_blocks<12>();
 }
 
 }  // namespace

@@ -20,20 +20,23 @@ inline __attribute__((always_inline)) void static_for(F&& f) {
   }(std::make_integer_sequence<int, N>{});
 }
 
-/// Covers rows [0, rows) with register blocks of MR rows: calls
-/// block(std::integral_constant<int, MR>{}, m) for each whole block starting
-/// at row m, then block(std::integral_constant<int, rest>{}, m) once for the
-/// 1 <= rest < MR rows left over. A micro-kernel is a template on its row
-/// count, so every count up to MR is instantiated.
+/// Covers rows [0, rows) with as few register blocks of at most MR rows as
+/// possible, of sizes differing by at most one (20 rows with MR = 12: 10 +
+/// 10, not 12 + 8; 16: 8 + 8, not 12 + 4): calls block(std::integral_constant
+/// <int, size>{}, m) for the block starting at row m. A micro-kernel is a
+/// template on its row count, so every count up to MR is instantiated.
 template <int MR, class Block>
 void for_each_row_block(int rows, Block&& block) {
+  if (rows <= 0) return;
+  const int blocks = (rows + MR - 1) / MR;
+  const int base = rows / blocks, larger = rows % blocks;  // `larger` blocks of base + 1
   int m = 0;
-  for (; m + MR <= rows; m += MR) block(std::integral_constant<int, MR>{}, m);
-  const int rest = rows - m;
-  if constexpr (MR > 1) {
-    static_for<MR - 1>([&](auto r) {
-      if (rest == r + 1) block(std::integral_constant<int, r + 1>{}, m);
+  for (int b = 0; b < blocks; ++b) {
+    const int size = base + (b < larger ? 1 : 0);
+    static_for<MR>([&](auto r) {
+      if (size == r + 1) block(std::integral_constant<int, r + 1>{}, m);
     });
+    m += size;
   }
 }
 
