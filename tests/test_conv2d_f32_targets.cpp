@@ -135,7 +135,8 @@ void check_row_blocks() {
       next += decltype(size)::value;
     });
     ASSERT_EQ(next, rows) << rows << " rows must be covered exactly";
-    ASSERT_EQ(static_cast<int>(sizes.size()), (rows + MR - 1) / MR) << rows << " rows: as few blocks as possible";
+    ASSERT_EQ(static_cast<int>(sizes.size()), (rows + MR - 1) / MR)
+        << rows << " rows: as few blocks as possible";
     for (const int size : sizes) {
       EXPECT_GE(size, 1);
       EXPECT_LE(size, MR);

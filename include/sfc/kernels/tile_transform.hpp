@@ -280,9 +280,11 @@ inline __attribute__((always_inline)) void sparse_apply_rows(Load&& load, Store&
 }
 
 /// Every row of `Map` (times Scale): store(r, row r).
-template <class Ops, const auto& Map, std::int64_t Scale = 1, bool Inline = false, class Load, class Store>
+template <class Ops, const auto& Map, std::int64_t Scale = 1, bool Inline = false, class Load,
+          class Store>
 inline __attribute__((always_inline)) void sparse_apply(Load&& load, Store&& store) {
-  sparse_apply_rows<Ops, Map, Scale, 0, std::remove_cvref_t<decltype(Map)>::rows, Inline>(load, store);
+  sparse_apply_rows<Ops, Map, Scale, 0, std::remove_cvref_t<decltype(Map)>::rows, Inline>(load,
+                                                                                          store);
 }
 
 /// Smallest positive integer d with d * coef integral for every coefficient.

@@ -194,7 +194,9 @@ class Conv2d<float, Algorithm, Target> {
         float* base = packed_.data() + i * kPanel + o % kPanel;
         kernels::transform_weights<algorithm_2d>(
             [&](int a, int b) { return static_cast<double>(tap[a * R + b]); },
-            [&](int q, double u) { base[panel_index(q, o / kPanel) * Cin * kPanel] = static_cast<float>(u); });
+            [&](int q, double u) {
+              base[panel_index(q, o / kPanel) * Cin * kPanel] = static_cast<float>(u);
+            });
       }
   }
 
@@ -218,7 +220,7 @@ class Conv2d<float, Algorithm, Target> {
     // Products of one panel (kPanel output channels) for the block's tiles:
     // [tile][slot q][kPanel].
     const std::int64_t panel_products = g.tiles_per_block * T * kPanel;
-    detail::run_tiled_panels(
+    detail::run_tiled(
         g, threads, fuse_, input, options_.input_layout, output, options_.output_layout, staged_in,
         staged_out, in_chunks, panels, kPanel / kLanes, Target::gemm_rows,
         [&](std::int64_t t, std::int64_t c, const float* window) {
@@ -227,12 +229,14 @@ class Conv2d<float, Algorithm, Target> {
           Input::apply([&](int a, int b) { return Target::load(src + a * in_row + b * Cp); },
                        [&](int q, V v) { Target::store(dst + q * Cp, v); });
         },
-        [&](std::int64_t p, std::int64_t q0, std::int64_t q1, std::int64_t begin, std::int64_t end) {
+        [&](std::int64_t p, std::int64_t q0, std::int64_t q1, std::int64_t begin,
+            std::int64_t end) {
           float* panel_out = products + p * panel_products + begin * T * kPanel;
           for (std::int64_t q = q0; q < q1; ++q) {
             kernels::f32_gemm<Target>(static_cast<int>(end - begin), static_cast<int>(Cin), 1,
                                       transformed + begin * T * Cp + q * Cp, T * Cp,
-                                      packed + panel_index(q, p) * Cin * kPanel, panel_out + q * kPanel, T * kPanel);
+                                      packed + panel_index(q, p) * Cin * kPanel,
+                                      panel_out + q * kPanel, T * kPanel);
           }
         },
         [&](std::int64_t t, std::int64_t c, float* tile) {
@@ -240,18 +244,19 @@ class Conv2d<float, Algorithm, Target> {
                              (c % (kPanel / kLanes)) * kLanes;
           float* dst = tile + c * kLanes;
           const V b = Target::load(bias + c * kLanes);
-          Output::apply([&](int q) { return Target::load(src + q * kPanel); }, [&](int i, int j, V v) {
-            v = Target::add(v, b);
-            if (relu) v = Target::max(v, Target::zero());
-            Target::store(dst + i * out_row + j * Op, v);
-          });
+          Output::apply([&](int q) { return Target::load(src + q * kPanel); },
+                        [&](int i, int j, V v) {
+                          v = Target::add(v, b);
+                          if (relu) v = Target::max(v, Target::zero());
+                          Target::store(dst + i * out_row + j * Op, v);
+                        });
         });
   }
 
   Conv2dShape shape_;
   ConvOptions options_;
   detail::TileGeometry geometry_;
-  bool fuse_ = false;  ///< run_tiled_panels fuses (fixed at plan time: the weight order depends on it)
+  bool fuse_ = false;  ///< run_tiled fuses (fixed at plan time: the weight order depends on it)
   AlignedBuffer<float> packed_;
   AlignedBuffer<float> bias_;
 };

@@ -276,7 +276,9 @@ class ExactConv2d {
         // the double arithmetic is exact.
         kernels::transform_weights<algorithm_2d>(
             [&](int a, int b) { return static_cast<double>(tap[a * R + b]); },
-            [&](int q, double u) { base[panel_index(q, o / kPanel) * Cp * kPanel] = static_cast<std::int16_t>(u); });
+            [&](int q, double u) {
+              base[panel_index(q, o / kPanel) * Cp * kPanel] = static_cast<std::int16_t>(u);
+            });
       }
   }
 
@@ -305,27 +307,29 @@ class ExactConv2d {
   /// bias, ReLU, and the int32 outputs to dst (rows out_row apart, pixels Op
   /// apart; several groups need Ops::value = int32, the outputs' type).
   template <class Ops>
-  static void output_tile(const typename Ops::value* src, std::int64_t q_stride, std::int64_t Op, std::int64_t groups,
-                          std::int64_t group_stride, const typename Ops::value* bias, bool relu,
-                          std::int32_t* dst, std::int64_t out_row) {
+  static void output_tile(const typename Ops::value* src, std::int64_t q_stride, std::int64_t Op,
+                          std::int64_t groups, std::int64_t group_stride,
+                          const typename Ops::value* bias, bool relu, std::int32_t* dst,
+                          std::int64_t out_row) {
     using OutputT = kernels::OutputTransform<algorithm_2d, Ops, true>;
     using V = typename Ops::vec;
     const V b = Ops::load(bias);
     for (std::int64_t group = 0; group < groups; ++group) {
       const typename Ops::value* products = src + group * group_stride;
       const bool first = group == 0, last = group == groups - 1;
-      OutputT::apply([&](int q) { return Ops::load(products + q * q_stride); }, [&](int i, int j, V v) {
-        std::int32_t* out = dst + i * out_row + j * Op;
-        v = Ops::exact_div(v, OutputT::scale);
-        if constexpr (std::is_same_v<typename Ops::value, std::int32_t>) {
-          if (!first) v = Ops::add(v, Ops::load(out));
-        }
-        if (last) {
-          v = Ops::add(v, b);
-          if (relu) v = Ops::max(v, Ops::zero());
-        }
-        Ops::store_i32(out, v);
-      });
+      OutputT::apply([&](int q) { return Ops::load(products + q * q_stride); },
+                     [&](int i, int j, V v) {
+                       std::int32_t* out = dst + i * out_row + j * Op;
+                       v = Ops::exact_div(v, OutputT::scale);
+                       if constexpr (std::is_same_v<typename Ops::value, std::int32_t>) {
+                         if (!first) v = Ops::add(v, Ops::load(out));
+                       }
+                       if (last) {
+                         v = Ops::add(v, b);
+                         if (relu) v = Ops::max(v, Ops::zero());
+                       }
+                       Ops::store_i32(out, v);
+                     });
     }
   }
 
@@ -381,14 +385,15 @@ class ExactConv2d {
     // per group: [tile][slot q][kPanel].
     const std::int64_t panel_products = g.tiles_per_block * T * kPanel;
     static_assert(kPanel % kOutLanes == 0, "a weight panel must hold whole output vectors");
-    detail::run_tiled_panels(
+    detail::run_tiled(
         g, threads, fuse_, input, options_.input_layout, output, options_.output_layout, staged_in,
         staged_out, in_chunks, panels, kPanel / kOutLanes, Target::s16_gemm_rows,
         [&](std::int64_t t, std::int64_t c, const In* window) {
           transform_tile(window + c * Target::i16_lanes, in_row, Cp,
                          transformed + t * T * Cp + c * Target::i16_lanes);
         },
-        [&](std::int64_t p, std::int64_t q0, std::int64_t q1, std::int64_t begin, std::int64_t end) {
+        [&](std::int64_t p, std::int64_t q0, std::int64_t q1, std::int64_t begin,
+            std::int64_t end) {
           const int rows = static_cast<int>(end - begin);
           for (std::int64_t q = q0; q < q1; ++q) {
             const std::int16_t* a = transformed + begin * T * Cp + q * Cp;
@@ -398,8 +403,9 @@ class ExactConv2d {
               for (std::int64_t group = 0; group < groups; ++group) {
                 const int first = static_cast<int>(group) * group_pairs;
                 const int n = group == groups - 1 ? pairs - first : group_pairs;
-                kernels::s16_gemm_i32<Target>(rows, n, a + 2 * first, T * Cp, panel + 2 * first * kPanel,
-                                              c + group * group_stride, T * kPanel);
+                kernels::s16_gemm_i32<Target>(rows, n, a + 2 * first, T * Cp,
+                                              panel + 2 * first * kPanel, c + group * group_stride,
+                                              T * kPanel);
               }
             } else {
               kernels::s16_gemm<Target>(rows, pairs, kChunkPairs, a, T * Cp, panel, c, T * kPanel);
@@ -419,7 +425,7 @@ class ExactConv2d {
   ConvOptions options_;
   std::int32_t zero_point_ = 0;
   detail::TileGeometry geometry_;
-  bool fuse_ = false;  ///< run_tiled_panels fuses (fixed at plan time: the weight order depends on it)
+  bool fuse_ = false;  ///< run_tiled fuses (fixed at plan time: the weight order depends on it)
   AlignedBuffer<std::int16_t> packed_;
   AlignedBuffer<std::int64_t> bias_;  ///< bias - zero_point * (sum of weights), per channel
   AlignedBuffer<std::int32_t> bias32_;  ///< the same in int32, for the int32 path only

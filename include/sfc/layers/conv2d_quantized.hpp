@@ -164,7 +164,8 @@ class QuantizedConv2d {
   /// The weight code of (slot q, output channel o, input channel c).
   std::int32_t weight_code(int q, std::int64_t o, std::int64_t c) const {
     const std::int64_t Cp = geometry_.in_channels_padded;
-    return packed_.data()[(panel_index(q, o / kPanel) * Cp + c / 4 * 4) * kPanel + (o % kPanel) * 4 + c % 4];
+    return packed_
+        .data()[(panel_index(q, o / kPanel) * Cp + c / 4 * 4) * kPanel + (o % kPanel) * 4 + c % 4];
   }
 
   /// The largest |transformed value| of every slot over `input` (int8,
@@ -375,7 +376,8 @@ class QuantizedConv2d {
         if (!usable_scale(combined) || combined > 0x1p60f) {
           fail("data_scale * weight_scale of slot " + std::to_string(q) + " is out of range");
         }
-        std::int8_t* panel = packed_.data() + panel_index(q, o / kPanel) * Cp * kPanel + (o % kPanel) * 4;
+        std::int8_t* panel =
+            packed_.data() + panel_index(q, o / kPanel) * Cp * kPanel + (o % kPanel) * 4;
         std::int64_t sum = 0;
         for (std::int64_t c = 0; c < Cin; ++c) {
           const double v = u[index(q, o) * static_cast<std::size_t>(Cin) + static_cast<std::size_t>(c)] / s;
@@ -421,7 +423,7 @@ class QuantizedConv2d {
     // per tile: [vector v][slot q][kLanes], so that the output transform of
     // one chunk reads T consecutive vectors.
     const std::int64_t panel_products = g.tiles_per_block * T * kPanel;
-    detail::run_tiled_panels(
+    detail::run_tiled(
         g, threads, fuse_, input, options_.input_layout, output, options_.output_layout, staged_in,
         staged_out, in_chunks, panels, kPanel / kLanes, Target::q8_gemm_rows,
         [&](std::int64_t t, std::int64_t c, const std::int8_t* window) {
@@ -431,13 +433,15 @@ class QuantizedConv2d {
               [&](int a, int b) { return Target::load_s8(src + a * in_row + b * Cp); },
               [&](int q, V16 v) { Target::store_q8(dst + q * Cp, v, multipliers[q], lo, hi); });
         },
-        [&](std::int64_t p, std::int64_t q0, std::int64_t q1, std::int64_t begin, std::int64_t end) {
+        [&](std::int64_t p, std::int64_t q0, std::int64_t q1, std::int64_t begin,
+            std::int64_t end) {
           float* panel_out = products + p * panel_products + begin * T * kPanel;
           for (std::int64_t q = q0; q < q1; ++q) {
             const std::int64_t column = q * Op + p * kPanel;
-            kernels::q8_gemm<Target>(static_cast<int>(end - begin), quads, codes + begin * T * Cp + q * Cp,
-                                     T * Cp, packed + panel_index(q, p) * Cp * kPanel, init + column,
-                                     dequant + column, panel_out + q * kLanes, T * kPanel, T * kLanes);
+            kernels::q8_gemm<Target>(
+                static_cast<int>(end - begin), quads, codes + begin * T * Cp + q * Cp, T * Cp,
+                packed + panel_index(q, p) * Cp * kPanel, init + column, dequant + column,
+                panel_out + q * kLanes, T * kPanel, T * kLanes);
           }
         },
         [&](std::int64_t t, std::int64_t c, Out* tile) {
@@ -445,15 +449,17 @@ class QuantizedConv2d {
                              (c % (kPanel / kLanes)) * T * kLanes;
           Out* dst = tile + c * kLanes;
           const V b = Target::load(bias + c * kLanes);
-          Output::apply([&](int q) { return Target::load(src + q * kLanes); }, [&](int i, int j, V v) {
-            v = Target::add(v, b);
-            if (relu) v = Target::max(v, Target::zero());
-            if constexpr (std::is_same_v<Out, float>) {
-              Target::store(dst + i * out_row + j * Op, v);
-            } else {
-              Target::store_f32_as_s8(dst + i * out_row + j * Op, Target::mul(v, out_mult));
-            }
-          });
+          Output::apply([&](int q) { return Target::load(src + q * kLanes); },
+                        [&](int i, int j, V v) {
+                          v = Target::add(v, b);
+                          if (relu) v = Target::max(v, Target::zero());
+                          if constexpr (std::is_same_v<Out, float>) {
+                            Target::store(dst + i * out_row + j * Op, v);
+                          } else {
+                            Target::store_f32_as_s8(dst + i * out_row + j * Op,
+                                                    Target::mul(v, out_mult));
+                          }
+                        });
         });
   }
 
@@ -462,8 +468,9 @@ class QuantizedConv2d {
   QuantizationParams params_;
   detail::TileGeometry geometry_;
   std::vector<float> data_scales_, multipliers_, weight_scales_;
-  bool fuse_ = false;  ///< run_tiled_panels fuses (fixed at plan time: the weight order depends on it)
-  AlignedBuffer<std::int8_t> packed_;    ///< [T][panel] or [panel][T] (panel_index), then [Cp / 4][kPanel][4] weight codes
+  bool fuse_ = false;  ///< run_tiled fuses (fixed at plan time: the weight order depends on it)
+  AlignedBuffer<std::int8_t>
+      packed_;  ///< [T][panel] or [panel][T] (panel_index), then [Cp / 4][kPanel][4] weight codes
   AlignedBuffer<std::int32_t> init_;     ///< [T][Op] GEMM start values
   AlignedBuffer<float> dequant_;         ///< [T][Op] data scale * weight scale
   AlignedBuffer<float> bias_;

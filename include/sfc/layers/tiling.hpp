@@ -225,84 +225,40 @@ void unstage_output(const TileGeometry& g, const T* staged, std::int64_t first, 
 
 /// The tile loop every tiled operator runs, for any element types. Per image
 /// group: stage the input; per block of tiles_per_block tiles: (1) the data
-/// transform, one item per (tile, input chunk); (2) the element-wise stage,
-/// `gemm_items` items; (3) the output transform, one item per (tile, output
-/// chunk); then crop the staged output into `output`. Each phase is split
-/// across `threads` OpenMP threads; items never share outputs, so results do
-/// not depend on the thread count.
+/// transform, one item per (tile, input chunk); (2) the element-wise stage
+/// and (3) the output transform, by panels of output channels, in one of two
+/// orders:
+/// - fused (`fuse`): one item per (panel, tile range) runs gemm(panel, 0, T,
+///   first_tile, end_tile) (every slot of that panel for those tiles) and
+///   then, while its products are still in cache, the output transform of
+///   those tiles for the panel's `chunks_per_panel` output chunks (chunk =
+///   panel * chunks_per_panel + v). Tile ranges are whole multiples of
+///   `gemm_rows` (but the last); there are as few as give every thread an
+///   item.
+/// - not fused: one item per (slot q, panel), slot-major, runs gemm(panel, q,
+///   q + 1, 0, tiles) (consecutive items share the slot's transformed data);
+///   then one item per (tile, output chunk).
+/// Then crop the staged output into `output`. Each phase is split across
+/// `threads` OpenMP threads; items never share outputs, so results do not
+/// depend on the thread count. Fusing keeps a block's products in cache when
+/// they are too many for it (fuse_panels); with few tiles (a weight-bound
+/// layer) they fit anyway, and the slot-major order reads the data once.
 ///
 ///   transform(t, chunk, window)  t = tile within the block; window = its
 ///                                (0, 0) input position in the staged input
-///   gemm(item, tiles)            tiles = tiles in this block
+///   gemm(panel, q0, q1, t0, t1)  slots [q0, q1) of the panel, tiles [t0, t1)
+///                                of this block
 ///   output(t, chunk, tile)       tile = its (0, 0) output position in the
 ///                                staged output
 ///   convert(value, channel)      staged output value -> `output` element
 ///   pad                          the input value of padding (see stage_input)
 template <class In, class Staged, class Out, class Transform, class Gemm, class Output,
           class Convert = KeepValue>
-void run_tiled(const TileGeometry& g, int threads, const In* input, Layout in_layout, Out* output,
-               Layout out_layout, In* staged_in, Staged* staged_out, std::int64_t in_chunks,
-               std::int64_t gemm_items, std::int64_t out_chunks, Transform&& transform, Gemm&& gemm,
+void run_tiled(const TileGeometry& g, int threads, bool fuse, const In* input, Layout in_layout,
+               Out* output, Layout out_layout, In* staged_in, Staged* staged_out,
+               std::int64_t in_chunks, std::int64_t panels, std::int64_t chunks_per_panel,
+               std::int64_t gemm_rows, Transform&& transform, Gemm&& gemm,
                Output&& output_transform, const Convert& convert = {}, In pad = In{}) {
-  const std::int64_t M = g.M;
-  const std::int64_t in_row = g.staged_in_w * g.in_channels_padded;
-  const std::int64_t out_row = g.staged_out_w * g.out_channels_padded;
-  const std::int64_t TB = g.tiles_per_block;
-  const auto locate = [&](std::int64_t tile, std::int64_t rows, std::int64_t row_elements,
-                          std::int64_t channels) {
-    const std::int64_t image = tile / g.tiles_per_image;
-    const std::int64_t ty = tile % g.tiles_per_image / g.tiles_w, tx = tile % g.tiles_w;
-    return (image * rows + ty * M) * row_elements + tx * M * channels;
-  };
-  (void)threads;
-  SFC_OMP(omp parallel num_threads(threads))
-  {
-    for (std::int64_t first = 0; first < g.batch; first += g.images_per_group) {
-      const std::int64_t images = std::min(g.images_per_group, g.batch - first);
-      stage_input(g, input, in_layout, first, images, staged_in, pad);
-      const std::int64_t tiles = images * g.tiles_per_image;
-      for (std::int64_t t0 = 0; t0 < tiles; t0 += TB) {
-        const std::int64_t tb = std::min(TB, tiles - t0);
-        SFC_OMP(omp for schedule(static))
-        for (std::int64_t item = 0; item < tb * in_chunks; ++item) {
-          const std::int64_t t = item / in_chunks, c = item % in_chunks;
-          transform(t, c, staged_in + locate(t0 + t, g.staged_in_h, in_row, g.in_channels_padded));
-        }
-        SFC_OMP(omp for schedule(static))
-        for (std::int64_t item = 0; item < gemm_items; ++item) gemm(item, tb);
-        SFC_OMP(omp for schedule(static))
-        for (std::int64_t item = 0; item < tb * out_chunks; ++item) {
-          const std::int64_t t = item / out_chunks, c = item % out_chunks;
-          output_transform(t, c,
-                           staged_out + locate(t0 + t, g.staged_out_h, out_row, g.out_channels_padded));
-        }
-      }
-      unstage_output(g, staged_out, first, images, output, out_layout, convert);
-    }
-  }
-}
-
-/// As run_tiled, with the element-wise stage split by panels of output
-/// channels. Per block, after the data transform:
-/// - fused (`fuse`): one item per (panel, tile range) runs gemm(panel, 0, T,
-///   first_tile, end_tile) and then, while its products are still in cache,
-///   output(t, chunk, tile) for those tiles and the panel's
-///   `chunks_per_panel` output chunks (chunk = panel * chunks_per_panel + v).
-///   Tile ranges are whole multiples of `gemm_rows` (but the last); there
-///   are as few as give every thread an item.
-/// - not fused: one item per (slot q, panel), slot-major, runs gemm(panel,
-///   q, q + 1, 0, tiles) (consecutive items share the slot's transformed
-///   data); then the output transform of every (tile, chunk).
-/// Fusing keeps a block's products in cache when they are too many for it
-/// (many tiles, wide layers); with few tiles (a weight-bound layer) the
-/// products fit anyway and the slot-major order reads the data once.
-template <class In, class Staged, class Out, class Transform, class Gemm, class Output,
-          class Convert = KeepValue>
-void run_tiled_panels(const TileGeometry& g, int threads, bool fuse, const In* input, Layout in_layout,
-                      Out* output, Layout out_layout, In* staged_in, Staged* staged_out,
-                      std::int64_t in_chunks, std::int64_t panels, std::int64_t chunks_per_panel,
-                      std::int64_t gemm_rows, Transform&& transform, Gemm&& gemm, Output&& output_transform,
-                      const Convert& convert = {}, In pad = In{}) {
   const std::int64_t M = g.M, T = g.T;
   const std::int64_t in_row = g.staged_in_w * g.in_channels_padded;
   const std::int64_t out_row = g.staged_out_w * g.out_channels_padded;
@@ -328,7 +284,8 @@ void run_tiled_panels(const TileGeometry& g, int threads, bool fuse, const In* i
           transform(t, c, staged_in + locate(t0 + t, g.staged_in_h, in_row, g.in_channels_padded));
         }
         const auto output_tiles = [&](std::int64_t t, std::int64_t c) {
-          output_transform(t, c, staged_out + locate(t0 + t, g.staged_out_h, out_row, g.out_channels_padded));
+          output_transform(
+              t, c, staged_out + locate(t0 + t, g.staged_out_h, out_row, g.out_channels_padded));
         };
         if (fuse) {
           const std::int64_t row_blocks = (tb + gemm_rows - 1) / gemm_rows;
@@ -341,7 +298,8 @@ void run_tiled_panels(const TileGeometry& g, int threads, bool fuse, const In* i
             const std::int64_t end = std::min(tb, (s + 1) * row_blocks / splits * gemm_rows);
             gemm(p, std::int64_t{0}, T, begin, end);
             for (std::int64_t t = begin; t < end; ++t)
-              for (std::int64_t v = 0; v < chunks_per_panel; ++v) output_tiles(t, p * chunks_per_panel + v);
+              for (std::int64_t v = 0; v < chunks_per_panel; ++v)
+                output_tiles(t, p * chunks_per_panel + v);
           }
         } else {
           SFC_OMP(omp for schedule(static))
@@ -351,7 +309,8 @@ void run_tiled_panels(const TileGeometry& g, int threads, bool fuse, const In* i
           }
           const std::int64_t out_chunks = panels * chunks_per_panel;
           SFC_OMP(omp for schedule(static))
-          for (std::int64_t item = 0; item < tb * out_chunks; ++item) output_tiles(item / out_chunks, item % out_chunks);
+          for (std::int64_t item = 0; item < tb * out_chunks; ++item)
+            output_tiles(item / out_chunks, item % out_chunks);
         }
       }
       unstage_output(g, staged_out, first, images, output, out_layout, convert);
@@ -359,7 +318,7 @@ void run_tiled_panels(const TileGeometry& g, int threads, bool fuse, const In* i
   }
 }
 
-/// Whether run_tiled_panels should fuse: when a block's products
+/// Whether run_tiled should fuse: when a block's products
 /// (`product_bytes` each, T per tile and output channel) exceed what a
 /// core's cache keeps between the two stages (measured: fusing made SFC-6(7x7)
 /// fp32 batch 8 C=256@14 14% faster, batch 1 C=256@14, 540 KB of products,
