@@ -221,8 +221,8 @@ class Conv2d<float, Algorithm, Target> {
     // [tile][slot q][kPanel].
     const std::int64_t panel_products = g.tiles_per_block * T * kPanel;
     detail::run_tiled(
-        g, threads, fuse_, input, options_.input_layout, output, options_.output_layout, staged_in,
-        staged_out, in_chunks, panels, kPanel / kLanes, Target::gemm_rows,
+        g, threads, fuse_, detail::split_tiles_for(g, sizeof(float)), input, options_.input_layout,
+        output, options_.output_layout, staged_in, staged_out, in_chunks, panels, kPanel / kLanes,
         [&](std::int64_t t, std::int64_t c, const float* window) {
           const float* src = window + c * kLanes;
           float* dst = transformed + t * T * Cp + c * kLanes;

@@ -386,8 +386,9 @@ class ExactConv2d {
     const std::int64_t panel_products = g.tiles_per_block * T * kPanel;
     static_assert(kPanel % kOutLanes == 0, "a weight panel must hold whole output vectors");
     detail::run_tiled(
-        g, threads, fuse_, input, options_.input_layout, output, options_.output_layout, staged_in,
-        staged_out, in_chunks, panels, kPanel / kOutLanes, Target::s16_gemm_rows,
+        g, threads, fuse_, detail::split_tiles_for(g, sizeof(std::int16_t)), input,
+        options_.input_layout, output, options_.output_layout, staged_in, staged_out, in_chunks,
+        panels, kPanel / kOutLanes,
         [&](std::int64_t t, std::int64_t c, const In* window) {
           transform_tile(window + c * Target::i16_lanes, in_row, Cp,
                          transformed + t * T * Cp + c * Target::i16_lanes);

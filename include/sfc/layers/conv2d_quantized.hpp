@@ -424,8 +424,8 @@ class QuantizedConv2d {
     // one chunk reads T consecutive vectors.
     const std::int64_t panel_products = g.tiles_per_block * T * kPanel;
     detail::run_tiled(
-        g, threads, fuse_, input, options_.input_layout, output, options_.output_layout, staged_in,
-        staged_out, in_chunks, panels, kPanel / kLanes, Target::q8_gemm_rows,
+        g, threads, fuse_, detail::split_tiles_for(g, 1), input, options_.input_layout, output,
+        options_.output_layout, staged_in, staged_out, in_chunks, panels, kPanel / kLanes,
         [&](std::int64_t t, std::int64_t c, const std::int8_t* window) {
           const std::int8_t* src = window + c * Target::i16_lanes;
           std::int8_t* dst = codes + t * T * Cp + c * Target::i16_lanes;

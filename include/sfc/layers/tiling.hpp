@@ -228,13 +228,16 @@ void unstage_output(const TileGeometry& g, const T* staged, std::int64_t first, 
 /// transform, one item per (tile, input chunk); (2) the element-wise stage
 /// and (3) the output transform, by panels of output channels, in one of two
 /// orders:
-/// - fused (`fuse`): one item per (panel, tile range) runs gemm(panel, 0, T,
+/// - fused (`fuse`): one item per (tile range, panel) runs gemm(panel, 0, T,
 ///   first_tile, end_tile) (every slot of that panel for those tiles) and
 ///   then, while its products are still in cache, the output transform of
 ///   those tiles for the panel's `chunks_per_panel` output chunks (chunk =
-///   panel * chunks_per_panel + v). Tile ranges are whole multiples of
-///   `gemm_rows` (but the last); there are as few as give every thread an
-///   item.
+///   panel * chunks_per_panel + v). Items are range-major. With
+///   `split_tiles` the block's tiles are split into one range per thread:
+///   each thread then reads the transformed data it wrote itself in the
+///   data transform (split the same way), not the other threads', but every
+///   weight (split_tiles_for says when); otherwise ranges are split only
+///   when there are fewer panels than threads.
 /// - not fused: one item per (slot q, panel), slot-major, runs gemm(panel, q,
 ///   q + 1, 0, tiles) (consecutive items share the slot's transformed data);
 ///   then one item per (tile, output chunk).
@@ -254,11 +257,11 @@ void unstage_output(const TileGeometry& g, const T* staged, std::int64_t first, 
 ///   pad                          the input value of padding (see stage_input)
 template <class In, class Staged, class Out, class Transform, class Gemm, class Output,
           class Convert = KeepValue>
-void run_tiled(const TileGeometry& g, int threads, bool fuse, const In* input, Layout in_layout,
-               Out* output, Layout out_layout, In* staged_in, Staged* staged_out,
+void run_tiled(const TileGeometry& g, int threads, bool fuse, bool split_tiles, const In* input,
+               Layout in_layout, Out* output, Layout out_layout, In* staged_in, Staged* staged_out,
                std::int64_t in_chunks, std::int64_t panels, std::int64_t chunks_per_panel,
-               std::int64_t gemm_rows, Transform&& transform, Gemm&& gemm,
-               Output&& output_transform, const Convert& convert = {}, In pad = In{}) {
+               Transform&& transform, Gemm&& gemm, Output&& output_transform,
+               const Convert& convert = {}, In pad = In{}) {
   const std::int64_t M = g.M, T = g.T;
   const std::int64_t in_row = g.staged_in_w * g.in_channels_padded;
   const std::int64_t out_row = g.staged_out_w * g.out_channels_padded;
@@ -288,14 +291,17 @@ void run_tiled(const TileGeometry& g, int threads, bool fuse, const In* input, L
               t, c, staged_out + locate(t0 + t, g.staged_out_h, out_row, g.out_channels_padded));
         };
         if (fuse) {
-          const std::int64_t row_blocks = (tb + gemm_rows - 1) / gemm_rows;
+          // Tile ranges per thread, or all tiles per item when the panels
+          // alone give every thread work and splitting the tiles would
+          // make every thread stream every weight.
           const std::int64_t splits =
-              std::min(row_blocks, std::max<std::int64_t>(1, (threads + panels - 1) / panels));
+              split_tiles
+                  ? std::min<std::int64_t>(tb, threads)
+                  : std::min(tb, std::max<std::int64_t>(1, (threads + panels - 1) / panels));
           SFC_OMP(omp for schedule(static))
           for (std::int64_t item = 0; item < panels * splits; ++item) {
-            const std::int64_t p = item / splits, s = item % splits;
-            const std::int64_t begin = std::min(tb, s * row_blocks / splits * gemm_rows);
-            const std::int64_t end = std::min(tb, (s + 1) * row_blocks / splits * gemm_rows);
+            const std::int64_t s = item / panels, p = item % panels;
+            const std::int64_t begin = s * tb / splits, end = (s + 1) * tb / splits;
             gemm(p, std::int64_t{0}, T, begin, end);
             for (std::int64_t t = begin; t < end; ++t)
               for (std::int64_t v = 0; v < chunks_per_panel; ++v)
@@ -316,6 +322,19 @@ void run_tiled(const TileGeometry& g, int threads, bool fuse, const In* input, L
       unstage_output(g, staged_out, first, images, output, out_layout, convert);
     }
   }
+}
+
+/// Whether run_tiled should split a block's tiles between the threads
+/// (rather than its panels): when the transformed weights, which every
+/// thread then reads whole (`weight_bytes` each, T x Cin x Cout of them), are
+/// small. Measured on a 2-core VM whose cores at times share no cache
+/// (quantized SFC-6(7x7) NHWC batch 8 C=128@28, 2 threads: 1.12 ms split by
+/// panels, 0.78 split by tiles, 1.00 on 1 thread; same when they share
+/// one), while splitting the 17 MB of int16 weights of exact C=256@14 by
+/// tiles cost 10% when they share one.
+inline bool split_tiles_for(const TileGeometry& g, std::int64_t weight_bytes) {
+  constexpr std::int64_t kSharedWeightBytes = std::int64_t{4} << 20;
+  return g.T * g.in_channels_padded * g.out_channels_padded * weight_bytes <= kSharedWeightBytes;
 }
 
 /// Whether run_tiled should fuse: when a block's products
