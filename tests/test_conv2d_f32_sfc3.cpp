@@ -18,3 +18,21 @@ TYPED_TEST_SUITE(ConvF32, Algorithms);
 TYPED_TEST(ConvF32, SweepNative) { sfc::testing::sweep_f32<TypeParam>(); }
 
 }  // namespace
+
+namespace {
+
+// Layers large enough for the panel loop's other orders (layers/tiling.hpp):
+// a block's products above 1 MiB make the element-wise stage fuse with the
+// output transform (weights packed panel-major); transformed weights up to
+// 4 MiB make 2 threads split the block's tiles, larger ones its panels.
+// 32 tiles of SFC-6(7x7) x 132 slots x 64 channels x 4 bytes = 1.1 MB, with
+// 2.2 MB of weights: fused, tiles split; 96 channels (4.9 MB of weights):
+// fused, panels split. Each also against 2 threads (bit-identical).
+TEST(ConvF32PanelLoop, FusedWithTilesOrPanelsSplit) {
+  for (const std::int64_t c : {64, 96}) {
+    sfc::testing::ConvF32Tester().batch(2).channels(c, c).size(28, 28).pad(1).threads(2)
+        .template test<sfc::SFC<6, 7, 3>>(sfc::testing::f32_tolerance<sfc::SFC<6, 7, 3>>);
+  }
+}
+
+}  // namespace

@@ -132,3 +132,18 @@ TEST(ConvInt8Errors, OutputRangeAndBuffers) {
 }
 
 }  // namespace
+
+namespace {
+
+// The panel loop's fused orders (layers/tiling.hpp), bit for bit and on 2
+// threads: 32 tiles x 132 slots x 64 channels of int32 products (1.1 MB)
+// fuse, 1.1 MB of int16 weights split the tiles between threads; at 128
+// channels the 4.3 MB of weights split the panels.
+TEST(ConvInt8PanelLoop, FusedWithTilesOrPanelsSplit) {
+  for (const std::int64_t c : {64, 128}) {
+    sfc::testing::ConvInt8Tester().batch(2).channels(c, c).size(28, 28).pad(1).threads(2)
+        .template test<sfc::SFC<6, 7, 3>>();
+  }
+}
+
+}  // namespace

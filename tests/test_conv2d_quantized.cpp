@@ -44,3 +44,18 @@ TEST(ConvQuantizedTargets, Avx2) {
 #endif
 
 }  // namespace
+
+namespace {
+
+// The panel loop's fused orders (layers/tiling.hpp) on 2 threads: 32 tiles
+// of float products at 64 channels (1.1 MB) fuse with 0.5 MB of int8
+// weights (tiles split); 12 tiles at 192 channels (1.2 MB of products,
+// 4.9 MB of weights) fuse with the panels split.
+TEST(ConvQuantizedPanelLoop, FusedWithTilesOrPanelsSplit) {
+  sfc::testing::ConvQuantTester().batch(2).channels(64, 64).size(28, 28).pad(1).threads(2)
+      .template test<sfc::SFC<6, 7, 3>>();
+  sfc::testing::ConvQuantTester().batch(3).channels(192, 192).size(14, 14).pad(1).threads(2)
+      .template test<sfc::SFC<6, 7, 3>>();
+}
+
+}  // namespace

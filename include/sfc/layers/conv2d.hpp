@@ -175,14 +175,15 @@ class Conv2d<float, Algorithm, Target> {
   using Input = kernels::InputTransform<algorithm_2d, Ops>;
   using Output = kernels::OutputTransform<algorithm_2d, Ops>;
 
-  /// Position of the weight panel (slot q, panel p) in packed_.
+  /// Position of the weight panel (slot q, panel p) in packed_ (see
+  /// detail::weight_panel_index).
   std::int64_t panel_index(std::int64_t q, std::int64_t p) const {
-    return fuse_ ? p * T + q : q * (geometry_.out_channels_padded / kPanel) + p;
+    return detail::weight_panel_index(geometry_, fuse_, geometry_.out_channels_padded / kPanel, q,
+                                      p);
   }
 
-  /// U[q][panel][cin][j] = (G w[panel * kPanel + j][cin])_q, zero-padded, in
-  /// the order the element-wise stage reads them: panel-major when it is
-  /// fused with the output transform, slot-major when not (panel_index).
+  /// U[panel_index(q, panel)][cin][j] = (G w[panel * kPanel + j][cin])_q,
+  /// zero-padded.
   void pack_weights(std::span<const float> w) {
     const std::int64_t Cin = shape_.in_channels, Cout = shape_.out_channels;
     const std::int64_t panels = geometry_.out_channels_padded / kPanel;

@@ -255,11 +255,11 @@ class ExactConv2d {
   /// keeps its own, or one int64.
   std::int64_t product_bytes() const noexcept { return product_bits() == 32 ? 4 * int32_groups() : 8; }
 
-  /// Position of the weight panel (slot q, panel p) in packed_: panel-major
-  /// when the element-wise stage is fused with the output transform,
-  /// slot-major when not (the order each reads them).
+  /// Position of the weight panel (slot q, panel p) in packed_ (see
+  /// detail::weight_panel_index).
   std::int64_t panel_index(std::int64_t q, std::int64_t p) const {
-    return fuse_ ? p * T + q : q * (geometry_.out_channels_padded / kPanel) + p;
+    return detail::weight_panel_index(geometry_, fuse_, geometry_.out_channels_padded / kPanel, q,
+                                      p);
   }
 
   /// packed[panel_index(q, panel)][pair][j][2] = (G w[panel * kPanel + j][2 * pair + 0/1])_q.

@@ -253,11 +253,11 @@ class QuantizedConv2d {
   using V16 = typename Target::i16;
   using Output = kernels::OutputTransform<algorithm_2d, kernels::F32Ops<Target>>;
 
-  /// Position of the weight panel (slot q, panel p) in packed_: panel-major
-  /// when the element-wise stage is fused with the output transform,
-  /// slot-major when not (the order each reads them).
+  /// Position of the weight panel (slot q, panel p) in packed_ (see
+  /// detail::weight_panel_index).
   std::int64_t panel_index(std::int64_t q, std::int64_t p) const {
-    return fuse_ ? p * T + q : q * (geometry_.out_channels_padded / kPanel) + p;
+    return detail::weight_panel_index(geometry_, fuse_, geometry_.out_channels_padded / kPanel, q,
+                                      p);
   }
 
   std::size_t index(int q, std::int64_t o) const {

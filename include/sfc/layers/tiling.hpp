@@ -337,6 +337,14 @@ inline bool split_tiles_for(const TileGeometry& g, std::int64_t weight_bytes) {
   return g.T * g.in_channels_padded * g.out_channels_padded * weight_bytes <= kSharedWeightBytes;
 }
 
+/// Position of the weight panel (slot q, panel p) among a layer's T x
+/// `panels` packed weight panels, in the order run_tiled reads them:
+/// panel-major when it fuses, slot-major when not.
+inline std::int64_t weight_panel_index(const TileGeometry& g, bool fused, std::int64_t panels,
+                                       std::int64_t q, std::int64_t p) {
+  return fused ? p * g.T + q : q * panels + p;
+}
+
 /// Whether run_tiled should fuse: when a block's products
 /// (`product_bytes` each, T per tile and output channel) exceed what a
 /// core's cache keeps between the two stages (measured: fusing made SFC-6(7x7)
