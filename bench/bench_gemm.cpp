@@ -116,8 +116,8 @@ void BM_q8(benchmark::State& state) {
   const std::ptrdiff_t ld = std::ptrdiff_t{s.slots} * C;
   time_slots(state, s, NR, [&](int q, int p) {
     sfc::kernels::q8_gemm<S>(s.tiles, C / 4, a.data() + q * C, ld,
-                             b.data() + (std::int64_t{q % s.weight_slots} * (C / NR) + p) * C * NR,
-                             init.data(), scale.data(), c.data() + q * C + p * NR, ld, NR / 2);
+                             b.data() + (std::int64_t{q % s.weight_slots} * (C / NR) + p) * C * NR, init.data(),
+                             scale.data(), c.data() + q * C + p * NR, ld);
   });
 }
 

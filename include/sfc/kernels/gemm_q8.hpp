@@ -36,16 +36,14 @@ inline constexpr std::int64_t kMaxQ8Channels = 32768;
 
 /// C = dequantized A * B for one slot and one panel: `rows` rows of A
 /// (stride lda, 4 * quads bytes each), packed panel (quads x NR x 4), init
-/// and scale NR values each, C float: row m's float vector v (S::f32_lanes
-/// channels; NR = 2 vectors) at c + m * ldc + v * ldv.
+/// and scale NR values each, C float with stride ldc.
 template <class S>
 void q8_gemm(int rows, int quads, const std::int8_t* a, std::ptrdiff_t lda,
              const std::int8_t* panel, const std::int32_t* init, const float* scale, float* c,
-             std::ptrdiff_t ldc, std::ptrdiff_t ldv) {
-  static_assert(S::q8_panel == 2 * S::f32_lanes, "a q8 panel is two float vectors");
+             std::ptrdiff_t ldc) {
   for_each_row_block<S::q8_gemm_rows>(rows, [&](auto block_rows, int m) {
     S::template q8_block<decltype(block_rows)::value>(quads, a + m * lda, lda, panel, init, scale,
-                                                      c + m * ldc, ldc, ldv);
+                                                      c + m * ldc, ldc);
   });
 }
 

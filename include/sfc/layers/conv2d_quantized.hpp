@@ -419,9 +419,8 @@ class QuantizedConv2d {
     const float* dequant = dequant_.data();
     const V out_mult = Target::broadcast(output_multiplier);
 
-    // Products of one panel (kPanel output channels) for the block's tiles,
-    // per tile: [vector v][slot q][kLanes], so that the output transform of
-    // one chunk reads T consecutive vectors.
+    // Products of one panel (kPanel output channels) for the block's tiles:
+    // [tile][slot q][kPanel].
     const std::int64_t panel_products = g.tiles_per_block * T * kPanel;
     detail::run_tiled(
         g, threads, fuse_, detail::split_tiles_for(g, 1), input, options_.input_layout, output,
@@ -438,18 +437,18 @@ class QuantizedConv2d {
           float* panel_out = products + p * panel_products + begin * T * kPanel;
           for (std::int64_t q = q0; q < q1; ++q) {
             const std::int64_t column = q * Op + p * kPanel;
-            kernels::q8_gemm<Target>(
-                static_cast<int>(end - begin), quads, codes + begin * T * Cp + q * Cp, T * Cp,
-                packed + panel_index(q, p) * Cp * kPanel, init + column, dequant + column,
-                panel_out + q * kLanes, T * kPanel, T * kLanes);
+            kernels::q8_gemm<Target>(static_cast<int>(end - begin), quads,
+                                     codes + begin * T * Cp + q * Cp, T * Cp,
+                                     packed + panel_index(q, p) * Cp * kPanel, init + column,
+                                     dequant + column, panel_out + q * kPanel, T * kPanel);
           }
         },
         [&](std::int64_t t, std::int64_t c, Out* tile) {
           const float* src = products + (c * kLanes / kPanel) * panel_products + t * T * kPanel +
-                             (c % (kPanel / kLanes)) * T * kLanes;
+                             (c % (kPanel / kLanes)) * kLanes;
           Out* dst = tile + c * kLanes;
           const V b = Target::load(bias + c * kLanes);
-          Output::apply([&](int q) { return Target::load(src + q * kLanes); },
+          Output::apply([&](int q) { return Target::load(src + q * kPanel); },
                         [&](int i, int j, V v) {
                           v = Target::add(v, b);
                           if (relu) v = Target::max(v, Target::zero());
@@ -469,8 +468,8 @@ class QuantizedConv2d {
   detail::TileGeometry geometry_;
   std::vector<float> data_scales_, multipliers_, weight_scales_;
   bool fuse_ = false;  ///< run_tiled fuses (fixed at plan time: the weight order depends on it)
-  AlignedBuffer<std::int8_t>
-      packed_;  ///< [T][panel] or [panel][T] (panel_index), then [Cp / 4][kPanel][4] weight codes
+  /// Weight codes: [panel_index(q, panel)][Cp / 4][kPanel][4].
+  AlignedBuffer<std::int8_t> packed_;
   AlignedBuffer<std::int32_t> init_;     ///< [T][Op] GEMM start values
   AlignedBuffer<float> dequant_;         ///< [T][Op] data scale * weight scale
   AlignedBuffer<float> bias_;

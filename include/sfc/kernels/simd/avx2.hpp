@@ -266,7 +266,7 @@ struct Avx2 {
   template <int Rows>
   static void q8_block(int quads, const std::int8_t* a, std::ptrdiff_t lda,
                        const std::int8_t* panel, const std::int32_t* init, const float* scale,
-                       float* c, std::ptrdiff_t ldc, std::ptrdiff_t ldv) noexcept {
+                       float* c, std::ptrdiff_t ldc) noexcept {
     __m256i acc[Rows][2];
     const __m256i init0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(init));
     const __m256i init1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(init + 8));
@@ -299,7 +299,7 @@ struct Avx2 {
     const __m256 s0 = _mm256_loadu_ps(scale), s1 = _mm256_loadu_ps(scale + 8);
     kernels::static_for<Rows>([&](auto m) {
       _mm256_storeu_ps(c + m * ldc, _mm256_mul_ps(_mm256_cvtepi32_ps(acc[m][0]), s0));
-      _mm256_storeu_ps(c + m * ldc + ldv, _mm256_mul_ps(_mm256_cvtepi32_ps(acc[m][1]), s1));
+      _mm256_storeu_ps(c + m * ldc + 8, _mm256_mul_ps(_mm256_cvtepi32_ps(acc[m][1]), s1));
     });
   }
 };

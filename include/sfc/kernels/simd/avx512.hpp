@@ -255,7 +255,7 @@ struct Avx512 {
   template <int Rows>
   static void q8_block(int quads, const std::int8_t* a, std::ptrdiff_t lda,
                        const std::int8_t* panel, const std::int32_t* init, const float* scale,
-                       float* c, std::ptrdiff_t ldc, std::ptrdiff_t ldv) noexcept {
+                       float* c, std::ptrdiff_t ldc) noexcept {
     __m512i acc[Rows][2];
     const __m512i init0 = _mm512_loadu_si512(init), init1 = _mm512_loadu_si512(init + 16);
     kernels::static_for<Rows>([&](auto m) {
@@ -280,7 +280,7 @@ struct Avx512 {
     const __m512 s0 = _mm512_loadu_ps(scale), s1 = _mm512_loadu_ps(scale + 16);
     kernels::static_for<Rows>([&](auto m) {
       _mm512_storeu_ps(c + m * ldc, _mm512_mul_ps(to_f32(acc[m][0]), s0));
-      _mm512_storeu_ps(c + m * ldc + ldv, _mm512_mul_ps(to_f32(acc[m][1]), s1));
+      _mm512_storeu_ps(c + m * ldc + 16, _mm512_mul_ps(to_f32(acc[m][1]), s1));
     });
   }
 #else

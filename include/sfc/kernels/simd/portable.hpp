@@ -300,7 +300,7 @@ struct Portable {
   template <int Rows>
   static void q8_block(int quads, const std::int8_t* a, std::ptrdiff_t lda,
                        const std::int8_t* panel, const std::int32_t* init, const float* scale,
-                       float* c, std::ptrdiff_t ldc, std::ptrdiff_t ldv) noexcept {
+                       float* c, std::ptrdiff_t ldc) noexcept {
     constexpr int NR = q8_panel;
     for (int m = 0; m < Rows; ++m) {
       const std::int8_t* row = a + m * lda;
@@ -311,8 +311,7 @@ struct Portable {
         for (int j = 0; j < NR; ++j)
           for (int e = 0; e < 4; ++e) acc[j] += std::int32_t{row[4 * k + e]} * b[4 * j + e];
       }
-      for (int j = 0; j < NR; ++j)
-        c[m * ldc + j / f32_lanes * ldv + j % f32_lanes] = static_cast<float>(acc[j]) * scale[j];
+      for (int j = 0; j < NR; ++j) c[m * ldc + j] = static_cast<float>(acc[j]) * scale[j];
     }
   }
 };
