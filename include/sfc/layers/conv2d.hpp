@@ -218,9 +218,6 @@ class Conv2d<float, Algorithm, Target> {
     const float* bias = bias_.data();
     const float* packed = packed_.data();
 
-    // Products of one panel (kPanel output channels) for the block's tiles:
-    // [tile][slot q][kPanel].
-    const std::int64_t panel_products = g.tiles_per_block * T * kPanel;
     detail::run_tiled(
         g, threads, fuse_, detail::split_tiles_for(g, sizeof(float)), input, options_.input_layout,
         output, options_.output_layout, staged_in, staged_out, in_chunks, panels, kPanel / kLanes,
@@ -232,17 +229,16 @@ class Conv2d<float, Algorithm, Target> {
         },
         [&](std::int64_t p, std::int64_t q0, std::int64_t q1, std::int64_t begin,
             std::int64_t end) {
-          float* panel_out = products + p * panel_products + begin * T * kPanel;
           for (std::int64_t q = q0; q < q1; ++q) {
-            kernels::f32_gemm<Target>(static_cast<int>(end - begin), static_cast<int>(Cin), 1,
-                                      transformed + begin * T * Cp + q * Cp, T * Cp,
-                                      packed + panel_index(q, p) * Cin * kPanel,
-                                      panel_out + q * kPanel, T * kPanel);
+            kernels::f32_gemm<Target>(
+                static_cast<int>(end - begin), static_cast<int>(Cin), 1,
+                transformed + begin * T * Cp + q * Cp, T * Cp,
+                packed + panel_index(q, p) * Cin * kPanel,
+                products + detail::product_offset(g, kPanel, begin, q, p * kPanel), T * kPanel);
           }
         },
         [&](std::int64_t t, std::int64_t c, float* tile) {
-          const float* src = products + (c * kLanes / kPanel) * panel_products + t * T * kPanel +
-                             (c % (kPanel / kLanes)) * kLanes;
+          const float* src = products + detail::product_offset(g, kPanel, t, 0, c * kLanes);
           float* dst = tile + c * kLanes;
           const V b = Target::load(bias + c * kLanes);
           Output::apply([&](int q) { return Target::load(src + q * kPanel); },

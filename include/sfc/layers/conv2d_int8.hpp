@@ -381,9 +381,7 @@ class ExactConv2d {
     }
     const std::int16_t* packed = packed_.data();
 
-    // Products of one panel (kPanel output channels) for the block's tiles,
-    // per group: [tile][slot q][kPanel].
-    const std::int64_t panel_products = g.tiles_per_block * T * kPanel;
+    // Products per group as detail::product_offset lays them out.
     static_assert(kPanel % kOutLanes == 0, "a weight panel must hold whole output vectors");
     detail::run_tiled(
         g, threads, fuse_, detail::split_tiles_for(g, sizeof(std::int16_t)), input,
@@ -399,7 +397,7 @@ class ExactConv2d {
           for (std::int64_t q = q0; q < q1; ++q) {
             const std::int16_t* a = transformed + begin * T * Cp + q * Cp;
             const std::int16_t* panel = packed + panel_index(q, p) * Cp * kPanel;
-            P* c = products + p * panel_products + begin * T * kPanel + q * kPanel;
+            P* c = products + detail::product_offset(g, kPanel, begin, q, p * kPanel);
             if constexpr (std::is_same_v<P, std::int32_t>) {
               for (std::int64_t group = 0; group < groups; ++group) {
                 const int first = static_cast<int>(group) * group_pairs;
@@ -414,8 +412,7 @@ class ExactConv2d {
           }
         },
         [&](std::int64_t t, std::int64_t c, std::int32_t* tile) {
-          const P* src = products + (c * kOutLanes / kPanel) * panel_products + t * T * kPanel +
-                         (c % (kPanel / kOutLanes)) * kOutLanes;
+          const P* src = products + detail::product_offset(g, kPanel, t, 0, c * kOutLanes);
           output_tile<Ops>(src, kPanel, Op, groups, group_stride, bias + c * kOutLanes, relu,
                            tile + c * kOutLanes, out_row);
         },

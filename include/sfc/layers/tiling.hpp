@@ -337,6 +337,15 @@ inline bool split_tiles_for(const TileGeometry& g, std::int64_t weight_bytes) {
   return g.T * g.in_channels_padded * g.out_channels_padded * weight_bytes <= kSharedWeightBytes;
 }
 
+/// Position of the product of tile t (within its block), slot q and output
+/// channel o in a block's products, laid out as run_tiled's gemm writes
+/// them and its output transform reads them: by panel of `panel_width`
+/// output channels, then [tile][slot][panel_width].
+inline std::int64_t product_offset(const TileGeometry& g, std::int64_t panel_width, std::int64_t t,
+                                   std::int64_t q, std::int64_t o) {
+  return ((o / panel_width * g.tiles_per_block + t) * g.T + q) * panel_width + o % panel_width;
+}
+
 /// Position of the weight panel (slot q, panel p) among a layer's T x
 /// `panels` packed weight panels, in the order run_tiled reads them:
 /// panel-major when it fuses, slot-major when not.
