@@ -15,6 +15,7 @@
 #include "sfc/kernels/simd.hpp"
 #include "sfc/kernels/static_for.hpp"
 #include "sfc/kernels/transpose.hpp"
+#include "sfc/layers/tiling.hpp"
 #include "sfc/transforms/sfc.hpp"
 #include "sfc/transforms/winograd.hpp"
 
@@ -150,6 +151,36 @@ TEST(RowBlocks, CoverEveryRowWithBalancedBlocks) {
   check_row_blocks<1>();
   check_row_blocks<4>();
   check_row_blocks<12>();
+}
+
+// The output transforms write straight into the caller's output only when
+// the staged output would be an exact copy of it.
+TEST(TileGeometry, WritesOutputInPlaceOnlyWhenStagingWouldCopy) {
+  using sfc::Layout;
+  const auto geometry = [](std::int64_t size, std::int64_t channels) {
+    sfc::Conv2dShape s;
+    s.batch = 2;
+    s.in_channels = 8;
+    s.out_channels = channels;
+    s.height = s.width = size;
+    s.kernel_h = s.kernel_w = 3;
+    s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 1;
+    return sfc::detail::make_tile_geometry(
+        s, 7, 3, 132, sfc::detail::BlockingPolicy{.in_lanes = 16, .out_multiple = 32});
+  };
+  constexpr auto in_place =
+      sfc::detail::writes_output_in_place<float, float, sfc::detail::KeepValue>;
+  EXPECT_TRUE(in_place(geometry(28, 64), Layout::NHWC));
+  EXPECT_FALSE(in_place(geometry(28, 64), Layout::NCHW));
+  EXPECT_FALSE(in_place(geometry(27, 64), Layout::NHWC));  // partial tiles
+  EXPECT_FALSE(in_place(geometry(28, 40), Layout::NHWC));  // padded channels
+  // A conversion (requantization) or another staged type always stages.
+  const auto convert = [](float v, std::int64_t) { return v; };
+  EXPECT_FALSE((sfc::detail::writes_output_in_place<float, float, decltype(convert)>(
+      geometry(28, 64), Layout::NHWC)));
+  EXPECT_FALSE(
+      (sfc::detail::writes_output_in_place<std::int32_t, std::int8_t, sfc::detail::KeepValue>(
+          geometry(28, 64), Layout::NHWC)));
 }
 
 }  // namespace
