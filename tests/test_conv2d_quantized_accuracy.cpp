@@ -88,7 +88,8 @@ TEST(QuantizedAccuracy, DataFreeDefaultScales) {
 // most slots clip. The operator still equals the quantized reference, and
 // the error bound (computed from the actual codes) still holds.
 TEST(QuantizedAccuracy, ClippingScales) {
-  for (const double factor : {0.25, 1.0})
+  // 1e-4: nearly every code saturates, with products far outside int8.
+  for (const double factor : {1e-4, 0.25, 1.0})
     ConvQuantTester().channels(9, 7).size(17, 15).pad(1).per_tensor_data_scale(factor)
         .test<sfc::SFC<6, 6, 3>>();
   ConvQuantTester().channels(9, 7).size(17, 15).pad(1).per_tensor_data_scale(0.25).int8_output(true)
@@ -178,6 +179,13 @@ TEST(QuantizedErrors, Parameters) {
   p.input_scale = 1e30f;
   p.data_scales = {1e-30f};
   expect_error([&] { build(p); }, "out of float range");
+  // A data scale so small that float(v) * input_scale / data_scale could
+  // leave int32 (the codes are rounded from it in int32).
+  p = {};
+  p.data_scales = {1e-9f};
+  expect_error([&] { build(p); }, "is too small for input_scale");
+  p.data_scales = {1e-4f};  // large multipliers are fine while they fit
+  EXPECT_NO_THROW(build(p));
   p = {};
   p.data_scales = {1e30f};
   p.weight_scales = {1e30f};

@@ -10,7 +10,9 @@
 /// 2. each transformed value v of slot q becomes a b-bit code
 ///      code = clamp(round_half_even(float(v) * multiplier[q]),
 ///                   -2^(b-1), 2^(b-1) - 1),
-///    multiplier[q] = float(input_scale / data_scale[q]), b = data_bits;
+///    multiplier[q] = float(input_scale / data_scale[q]), b = data_bits
+///    (a plan whose |v| * multiplier[q] could exceed 2^30 for some int8
+///    input is rejected: data scales that small clip every code anyway);
 /// 3. weights are transformed once in double and quantized symmetrically
 ///    to weight_bits: code = clamp(round_half_even(u / s), -(2^(b-1) - 1),
 ///    2^(b-1) - 1), one scale s per (slot, output channel), per slot, per
@@ -247,6 +249,9 @@ class QuantizedConv2d {
  private:
   static constexpr const char* kWho = "sfc::QuantizedConv2d";
   static constexpr int kPanel = Target::q8_panel;
+  /// Largest |transformed value * multiplier| a plan may produce (the data
+  /// codes are rounded from it in int32).
+  static constexpr double kMaxScaledData = 0x1p30;
   static constexpr int kLanes = Target::f32_lanes;
   static_assert(kPanel % kLanes == 0, "a weight panel must hold whole float vectors");
   using V = typename Target::f32;
@@ -324,6 +329,13 @@ class QuantizedConv2d {
       multipliers_[k] = params_.input_scale / s;
       if (!usable_scale(multipliers_[k])) {
         fail("input_scale / data_scale of slot " + std::to_string(q) + " is out of float range");
+      }
+      // float(v) * multiplier must stay inside int32 for every int8 input,
+      // so that rounding it to an integer (then clamping) is defined.
+      if (l1[k] * kInt8MaxMagnitude * multipliers_[k] > kMaxScaledData) {
+        fail("the data scale of slot " + std::to_string(q) + " is too small for input_scale (" +
+             std::to_string(s) + " vs " + std::to_string(params_.input_scale) +
+             "): transformed values would exceed 2^30 data steps");
       }
     }
   }

@@ -223,9 +223,24 @@ struct Avx512 {
   static constexpr int q8_data_offset = 128;
 
   /// Quantizes the transformed data v: code = clamp(round_half_even(float(v)
-  /// * mult), lo, hi) + q8_data_offset, one byte per lane, into p.
+  /// * mult), lo, hi) + q8_data_offset, one byte per lane, into p. The
+  /// caller keeps |float(v) * mult| inside int32 (QuantizedConv2d checks it
+  /// at plan time).
   static void store_q8(std::int8_t* p, i16 v, float mult, std::int32_t lo, std::int32_t hi) noexcept {
     const __m512 m = _mm512_set1_ps(mult);
+    if (lo == -128 && hi == 127) {
+      // 8-bit codes: the saturating narrowing is the clamp, and adding the
+      // offset (128) to a byte flips its top bit.
+      kernels::static_for<2>([&](auto h) {
+        const __m512i x = _mm512_mask_cvtepi16_epi32(_mm512_setzero_si512(), 0xFFFF,
+                                                     half_i32<decltype(h)::value>(v));
+        const __m128i q = _mm512_mask_cvtsepi32_epi8(_mm_setzero_si128(), 0xFFFF,
+                                                     to_i32(_mm512_mul_ps(to_f32(x), m)));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 16 * h),
+                         _mm_xor_si128(q, _mm_set1_epi8(static_cast<char>(0x80))));
+      });
+      return;
+    }
     const __m512i low = _mm512_set1_epi32(lo + q8_data_offset);
     const __m512i high = _mm512_set1_epi32(hi + q8_data_offset);
     const __m512i offset = _mm512_set1_epi32(q8_data_offset);
