@@ -35,7 +35,9 @@ void f32_gemm_block(int k, const float* a, std::ptrdiff_t lda, const float* pane
   static_for<Rows>([&](auto m) { static_for<NV>([&](auto v) { acc[m][v] = S::zero(); }); });
   for (int p = 0; p < k; ++p) {
     V b[NV];
-    static_for<NV>([&](auto v) { b[v] = S::load(panel + p * NV * W + v * W); });
+    // In registers (S::in_register): with few rows GCC 12 otherwise folds
+    // the loads into every multiply-add.
+    static_for<NV>([&](auto v) { b[v] = S::in_register(S::load(panel + p * NV * W + v * W)); });
     static_for<Rows>([&](auto m) {
       const V x = S::broadcast(a[m * lda + p]);
       static_for<NV>([&](auto v) { acc[m][v] = S::fmadd(x, b[v], acc[m][v]); });

@@ -51,6 +51,12 @@ struct Avx2 {
   /// a * b + c, fused (one rounding).
   static f32 fmadd(f32 a, f32 b, f32 c) noexcept { return _mm256_fmadd_ps(a, b, c); }
   static f32 max(f32 a, f32 b) noexcept { return _mm256_max_ps(a, b); }
+  /// v, through an empty asm statement: kept in a register (see
+  /// kernels/gemm_f32.hpp).
+  static f32 in_register(f32 v) noexcept {
+    __asm__("" : "+x"(v));
+    return v;
+  }
 
   // Integers (int16 lanes, wrapping), for the data transform of the
   // quantized kernels.

@@ -72,6 +72,9 @@ struct Portable {
     for (int i = 0; i < f32_lanes; ++i) r.v[i] = a.v[i] * b.v[i] + c.v[i];
     return r;
   }
+  /// v itself (the SIMD targets keep it in a register; see
+  /// kernels/gemm_f32.hpp).
+  static f32 in_register(const f32& v) noexcept { return v; }
   static f32 max(const f32& a, const f32& b) noexcept {
     f32 r;
     for (int i = 0; i < f32_lanes; ++i) r.v[i] = std::max(a.v[i], b.v[i]);
