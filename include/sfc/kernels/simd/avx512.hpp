@@ -126,18 +126,20 @@ struct Avx512 {
     __asm__("" : "+v"(v));
     return v;
   }
-  /// Asks for the two cache lines of packed weights 4 KiB after `step` (one
-  /// step of q8_block reads 128 bytes): the kernel streams a layer's
-  /// transformed weights panel after panel in the order they are packed,
-  /// and the hardware prefetchers alone leave them short (C = 256, 132
-  /// slots from L3, bench_gemm: 36 tiles 0.77 -> 0.68 ms, 4 tiles 0.100 ->
-  /// 0.086 ms; quantized SFC-6(7x7) NHWC C=256@14 batch 1 0.129 -> 0.115
-  /// ms, batch 8 0.95 -> 0.85). Not in s16_sums: there it was within the
-  /// noise with 12 rows and slower with 4.
-  static void prefetch_weights(const std::int8_t* step) noexcept {
+  /// Asks for the two cache lines of packed weights `Ahead` bytes after
+  /// `step`: the integer micro-kernels stream a layer's transformed weights
+  /// panel after panel in the order they are packed, and the hardware
+  /// prefetchers alone leave the stream short. Distances measured with
+  /// bench_gemm, 132 slots x 256 x 256 weights from L3: q8 (4 KiB; 8 KiB
+  /// the same, 16 KiB slower with 4 tiles) 36 tiles 0.77 -> 0.68 ms, 4
+  /// tiles 0.100 -> 0.086 ms; s16 (16 KiB; 4 KiB gained less, and lost with
+  /// 4 tiles) 36 tiles 2.5 -> 1.5 ms, 4 tiles unchanged.
+  template <std::uintptr_t Ahead>
+  static void prefetch_weights(const void* step) noexcept {
     // Integer arithmetic: the address may lie past the end of the weights
     // (prefetches never fault).
-    const auto* line = reinterpret_cast<const char*>(reinterpret_cast<std::uintptr_t>(step) + 4096);
+    const auto* line =
+        reinterpret_cast<const char*>(reinterpret_cast<std::uintptr_t>(step) + Ahead);
     _mm_prefetch(line, _MM_HINT_T0);
     _mm_prefetch(line + 64, _MM_HINT_T0);
   }
@@ -191,6 +193,7 @@ struct Avx512 {
                                                       __m512i (&acc)[Rows][2]) noexcept {
     kernels::static_for<Rows>([&](auto m) { acc[m][0] = acc[m][1] = _mm512_setzero_si512(); });
     for (int p = 0; p < pairs; ++p) {
+      prefetch_weights<16384>(panel + p * 64);
       const __m512i b0 = opaque(_mm512_loadu_si512(panel + p * 64));
       const __m512i b1 = opaque(_mm512_loadu_si512(panel + p * 64 + 32));
       kernels::static_for<Rows>([&](auto m) {
@@ -304,7 +307,7 @@ struct Avx512 {
       acc[m][1] = init1;
     });
     for (int k = 0; k < quads; ++k) {
-      prefetch_weights(panel + k * 128);
+      prefetch_weights<4096>(panel + k * 128);
       const __m512i b0 = opaque(_mm512_loadu_si512(panel + k * 128));
       const __m512i b1 = opaque(_mm512_loadu_si512(panel + k * 128 + 64));
       kernels::static_for<Rows>([&](auto m) {
