@@ -39,6 +39,13 @@ class ConvCase {
     options_.output_layout = out;
     return self();
   }
+  /// A case whose NHWC output the operators write in place
+  /// (detail::writes_output_in_place): whole SFC-6(7x7) tiles, 96 output
+  /// channels (no padding on any target), 4 images of 16 tiles (image
+  /// groups of 3 and 1).
+  Derived& in_place_nhwc_output() {
+    return batch(4).channels(24, 96).size(28, 28).pad(1).layouts(Layout::NHWC, Layout::NHWC);
+  }
   Derived& relu(bool on) { options_.relu = on; return self(); }
   Derived& bias(bool on) { bias_ = on; return self(); }
   Derived& threads(int n) { threads_ = n; return self(); }

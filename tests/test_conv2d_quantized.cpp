@@ -58,18 +58,13 @@ TEST(ConvQuantizedPanelLoop, FusedWithTilesOrPanelsSplit) {
       .template test<sfc::SFC<6, 7, 3>>();
 }
 
-// NHWC output, whole tiles, no channel padding: the output transforms write
-// straight into the output (detail::writes_output_in_place), one image group
-// after the other (4 images of 16 tiles: groups of 3 and 1).
+// NHWC output written in place (ConvCase::in_place_nhwc_output), float and
+// int8 output.
 TEST(ConvQuantizedInPlaceOutput, NhwcWholeTilesAcrossImageGroups) {
   for (const int threads : {1, 2}) {
     for (const bool int8_out : {false, true}) {
       sfc::testing::ConvQuantTester()
-          .batch(4)
-          .channels(24, 96)
-          .size(28, 28)
-          .pad(1)
-          .layouts(sfc::Layout::NHWC, sfc::Layout::NHWC)
+          .in_place_nhwc_output()
           .threads(threads)
           .int8_output(int8_out)
           .template test<sfc::SFC<6, 7, 3>>();
