@@ -257,11 +257,12 @@ bool writes_output_in_place(const TileGeometry& g, Layout layout) {
 ///   q + 1, 0, tiles) (consecutive items share the slot's transformed data);
 ///   then one item per (tile, output chunk).
 /// Then crop the staged output into `output` (or, when
-/// writes_output_in_place, write the tiles there in the first place). Each phase is split across
-/// `threads` OpenMP threads; items never share outputs, so results do not
-/// depend on the thread count. Fusing keeps a block's products in cache when
-/// they are too many for it (fuse_panels); with few tiles (a weight-bound
-/// layer) they fit anyway, and the slot-major order reads the data once.
+/// writes_output_in_place, write the tiles there in the first place). Each
+/// phase is split across `threads` OpenMP threads; items never share
+/// outputs, so results do not depend on the thread count. Fusing keeps a
+/// block's products in cache when they are too many for it (fuse_panels);
+/// with few tiles (a weight-bound layer) they fit anyway, and the slot-major
+/// order reads the data once.
 ///
 ///   transform(t, chunk, window)  t = tile within the block; window = its
 ///                                (0, 0) input position in the staged input
