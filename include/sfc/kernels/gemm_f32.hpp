@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "sfc/kernels/prefetch.hpp"
 #include "sfc/kernels/simd.hpp"
 #include "sfc/kernels/static_for.hpp"
 
@@ -25,12 +26,10 @@ namespace sfc::kernels {
 template <class S>
 inline constexpr int panel_width = S::f32_lanes * S::gemm_vectors;
 
-/// How far ahead (bytes) the micro-kernel asks for the packed weights: it
-/// streams a layer's transformed weights panel after panel in the order
-/// they are packed, and the hardware prefetchers alone leave the stream
-/// short. bench_gemm, AVX-512, 132 slots x 256 x 256 weights (34.6 MB, from
-/// memory): 36 tiles 4.5 -> 2.8 ms, 4 tiles 0.82 -> 0.59 ms (8 KiB: 3.0,
-/// 0.65; 4 KiB: 3.1, 0.75).
+/// How far ahead (bytes) the micro-kernel asks for the packed weights
+/// (kernels/prefetch.hpp). bench_gemm, AVX-512, 132 slots x 256 x 256
+/// weights (34.6 MB, from memory): 36 tiles 4.5 -> 2.8 ms, 4 tiles 0.82 ->
+/// 0.59 ms (8 KiB: 3.0, 0.65; 4 KiB: 3.1, 0.75).
 inline constexpr std::uintptr_t kPrefetchBytes = 16384;
 
 /// Micro-kernel `f32_gemm_<Rows>x<NR>__<S::name>`: C[Rows x NR] = A[Rows x k] * panel.
@@ -43,13 +42,7 @@ void f32_gemm_block(int k, const float* a, std::ptrdiff_t lda, const float* pane
   V acc[Rows][NV];
   static_for<Rows>([&](auto m) { static_for<NV>([&](auto v) { acc[m][v] = S::zero(); }); });
   for (int p = 0; p < k; ++p) {
-    // The two cache lines kPrefetchBytes ahead in the weight stream (see
-    // kPrefetchBytes); integer arithmetic, as the address may lie past the
-    // end of the weights (prefetches never fault).
-    const std::uintptr_t ahead =
-        reinterpret_cast<std::uintptr_t>(panel + p * NV * W) + kPrefetchBytes;
-    __builtin_prefetch(reinterpret_cast<const char*>(ahead));
-    __builtin_prefetch(reinterpret_cast<const char*>(ahead + 64));
+    prefetch_ahead<kPrefetchBytes>(panel + p * NV * W);
     V b[NV];
     // In registers (S::in_register): with few rows GCC 12 otherwise folds
     // the loads into every multiply-add.

@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "sfc/kernels/exact_divisor.hpp"
+#include "sfc/kernels/prefetch.hpp"
 #include "sfc/kernels/static_for.hpp"
 
 namespace sfc::simd {
@@ -126,24 +127,6 @@ struct Avx512 {
     __asm__("" : "+v"(v));
     return v;
   }
-  /// Asks for the two cache lines of packed weights `Ahead` bytes after
-  /// `step`: the integer micro-kernels stream a layer's transformed weights
-  /// panel after panel in the order they are packed, and the hardware
-  /// prefetchers alone leave the stream short. Distances measured with
-  /// bench_gemm, 132 slots x 256 x 256 weights from L3: q8 (4 KiB; 8 KiB
-  /// the same, 16 KiB slower with 4 tiles) 36 tiles 0.77 -> 0.68 ms, 4
-  /// tiles 0.100 -> 0.086 ms; s16 (16 KiB; 4 KiB gained less, and lost with
-  /// 4 tiles) 36 tiles 2.5 -> 1.5 ms, 4 tiles unchanged.
-  template <std::uintptr_t Ahead>
-  static void prefetch_weights(const void* step) noexcept {
-    // Integer arithmetic: the address may lie past the end of the weights
-    // (prefetches never fault).
-    const auto* line =
-        reinterpret_cast<const char*>(reinterpret_cast<std::uintptr_t>(step) + Ahead);
-    _mm_prefetch(line, _MM_HINT_T0);
-    _mm_prefetch(line + 64, _MM_HINT_T0);
-  }
-
   /// The float form of opaque (kernels/gemm_f32.hpp: a weight vector kept in
   /// a register).
   static f32 in_register(f32 v) noexcept {
@@ -193,7 +176,9 @@ struct Avx512 {
                                                       __m512i (&acc)[Rows][2]) noexcept {
     kernels::static_for<Rows>([&](auto m) { acc[m][0] = acc[m][1] = _mm512_setzero_si512(); });
     for (int p = 0; p < pairs; ++p) {
-      prefetch_weights<16384>(panel + p * 64);
+      // 16 KiB ahead (4 KiB gained less, and lost with 4 rows): bench_gemm,
+      // 132 slots x 256 x 256 weights from L3, 36 tiles 2.5 -> 1.5 ms.
+      kernels::prefetch_ahead<16384>(panel + p * 64);
       const __m512i b0 = opaque(_mm512_loadu_si512(panel + p * 64));
       const __m512i b1 = opaque(_mm512_loadu_si512(panel + p * 64 + 32));
       kernels::static_for<Rows>([&](auto m) {
@@ -307,7 +292,10 @@ struct Avx512 {
       acc[m][1] = init1;
     });
     for (int k = 0; k < quads; ++k) {
-      prefetch_weights<4096>(panel + k * 128);
+      // 4 KiB ahead (8 KiB the same, 16 KiB slower with 4 rows): bench_gemm,
+      // 132 slots x 256 x 256 weights from L3, 36 tiles 0.77 -> 0.68 ms, 4
+      // tiles 0.100 -> 0.086 ms.
+      kernels::prefetch_ahead<4096>(panel + k * 128);
       const __m512i b0 = opaque(_mm512_loadu_si512(panel + k * 128));
       const __m512i b1 = opaque(_mm512_loadu_si512(panel + k * 128 + 64));
       kernels::static_for<Rows>([&](auto m) {
