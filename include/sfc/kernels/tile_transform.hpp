@@ -114,6 +114,40 @@ struct TileMaps {
     });
     return n;
   }();
+  // Slot q's transformed weight as a combination of the R x R kernel taps
+  // (tap (a, b) is column a * R + b): the weight stages composed,
+  // u_q = sum_e form_q[e] (Dw W Dw^T)[e], dense.
+  static constexpr std::array<Rational, T * R * R> slot_taps_dense = [] {
+    std::array<Rational, T * R * R> d{};
+    for_each_form_entry([&](const PairBlock& pb, int q, int e) {
+      const int f = A2::products[static_cast<std::size_t>(q)].form[static_cast<std::size_t>(e)];
+      if (f == 0) return;
+      const int z = detail::pair_entry_index(pb, e, K);
+      for (int a = 0; a < R; ++a)
+        for (int b = 0; b < R; ++b)
+          d[static_cast<std::size_t>((q * R + a) * R + b)] +=
+              Rational(f) * Dw(z / K, a) * Dw(z % K, b);
+    });
+    return d;
+  }();
+  static constexpr int slot_taps_nnz = [] {
+    int n = 0;
+    for (const Rational& r : slot_taps_dense) n += r.is_zero() ? 0 : 1;
+    return n;
+  }();
+  struct DenseView {
+    constexpr const Rational& operator()(int r, int c) const {
+      return slot_taps_dense[static_cast<std::size_t>(r * R * R + c)];
+    }
+  };
+
+ public:
+  /// T x (R*R): slot q's transformed weight from the kernel taps (tap (a,
+  /// b) is column a * R + b), what the on-the-fly weight path computes.
+  static constexpr auto slot_taps = detail::sparse_from_dense<T, slot_taps_nnz>(DenseView{},
+                                                                                 R * R);
+
+ private:
   static constexpr int recon_nnz = [] {
     int n = 0;
     for_each_form_entry([&](const PairBlock&, int q, int e) {
