@@ -47,6 +47,10 @@ class ConvCase {
     return batch(4).channels(24, 96).size(28, 28).pad(1).layouts(Layout::NHWC, Layout::NHWC);
   }
   Derived& relu(bool on) { options_.relu = on; return self(); }
+  Derived& weight_path(WeightPath path) {
+    options_.weight_path = path;
+    return self();
+  }
   Derived& bias(bool on) { bias_ = on; return self(); }
   Derived& threads(int n) { threads_ = n; return self(); }
   Derived& seed(std::uint32_t s) { seed_ = s; return self(); }
@@ -63,6 +67,9 @@ class ConvCase {
     return std::string(target) + " " + s.to_string() + " in " +
            std::string(to_string(options_.input_layout)) + " out " +
            std::string(to_string(options_.output_layout)) + (options_.relu ? " relu" : "") +
+           (options_.weight_path == WeightPath::on_the_fly    ? " weights on the fly"
+            : options_.weight_path == WeightPath::transformed ? " weights transformed"
+                                                              : "") +
            (bias_ ? " bias" : "");
   }
 

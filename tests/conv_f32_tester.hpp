@@ -62,6 +62,9 @@ class ConvF32Tester : public ConvCase<ConvF32Tester> {
     const auto out_n = static_cast<std::size_t>(s.output_elements());
     std::vector<float> y(out_n, std::nanf(""));
     Conv2d<float, Algorithm, Target> conv(s, w, b, options_);
+    if (options_.weight_path != WeightPath::automatic) {
+      EXPECT_EQ(conv.weights_on_the_fly(), options_.weight_path == WeightPath::on_the_fly);
+    }
     conv.run(x, y, RunOptions{.threads = 1});
 
     // Reference and per-output magnitude, in double.
@@ -125,15 +128,16 @@ inline constexpr double f32_tolerance<Winograd<M, R>> = M <= 2 ? 8 : 64;
 /// tests/test_conv2d_f32_*.cpp): odd sizes, channel counts around the vector
 /// widths, every padding, layouts, bias and ReLU, threads.
 template <class Algorithm, class Target = simd::Native>
-void sweep_f32(bool quick = false) {
+void sweep_f32(bool quick = false, WeightPath path = WeightPath::automatic) {
   constexpr int R = Conv2d<float, Algorithm, Target>::R;
   constexpr double tol = f32_tolerance<Algorithm>;
+  const auto tester = [path] { return ConvF32Tester().weight_path(path); };
   const std::int64_t sizes[] = {1, 2, 5, 7, 13, 28, 29};
   // Sizes (padding R/2, so the output is never empty).
   for (const std::int64_t h : sizes)
     for (const std::int64_t w : sizes) {
       if (quick && h != w) continue;
-      ConvF32Tester().channels(3, 5).size(h, w).pad(R / 2).seed(static_cast<std::uint32_t>(h * 31 + w))
+      tester().channels(3, 5).size(h, w).pad(R / 2).seed(static_cast<std::uint32_t>(h * 31 + w))
           .template test<Algorithm, Target>(tol);
     }
   // Channels, including counts that are not multiples of any vector width.
@@ -141,7 +145,7 @@ void sweep_f32(bool quick = false) {
   for (const std::int64_t cin : channels)
     for (const std::int64_t cout : channels) {
       if (quick && cin != cout) continue;
-      ConvF32Tester().batch(2).channels(cin, cout).size(13, 11).pad(R / 2)
+      tester().batch(2).channels(cin, cout).size(13, 11).pad(R / 2)
           .seed(static_cast<std::uint32_t>(cin * 7 + cout)).template test<Algorithm, Target>(tol);
     }
   // Every padding of each side (others at R/2), then corners of the pad cube.
@@ -149,21 +153,21 @@ void sweep_f32(bool quick = false) {
     for (int p = 0; p < R; ++p) {
       std::int64_t pads[4] = {R / 2, R / 2, R / 2, R / 2};
       pads[side] = p;
-      ConvF32Tester().channels(2, 3).size(R + 2, R + 3).pad(pads[0], pads[1], pads[2], pads[3])
+      tester().channels(2, 3).size(R + 2, R + 3).pad(pads[0], pads[1], pads[2], pads[3])
           .seed(static_cast<std::uint32_t>(side * 10 + p)).template test<Algorithm, Target>(tol);
     }
   for (const int lo : {0, R - 1})
     for (const int hi : {0, R - 1})
-      ConvF32Tester().channels(2, 3).size(R + 1, R + 4).pad(lo, hi, hi, lo)
+      tester().channels(2, 3).size(R + 1, R + 4).pad(lo, hi, hi, lo)
           .template test<Algorithm, Target>(tol);
   // Layouts, bias, ReLU.
   for (const Layout in : {Layout::NCHW, Layout::NHWC})
     for (const Layout out : {Layout::NCHW, Layout::NHWC})
       for (const bool relu : {false, true})
-        ConvF32Tester().batch(2).channels(5, 19).size(11, 16).pad(R / 2).layouts(in, out)
+        tester().batch(2).channels(5, 19).size(11, 16).pad(R / 2).layouts(in, out)
             .relu(relu).bias(!relu).template test<Algorithm, Target>(tol);
   // Threads: 2 threads are bit-identical to 1 (several images and blocks).
-  ConvF32Tester().batch(3).channels(17, 33).size(29, 28).pad(R / 2).threads(2)
+  tester().batch(3).channels(17, 33).size(29, 28).pad(R / 2).threads(2)
       .template test<Algorithm, Target>(tol);
 }
 

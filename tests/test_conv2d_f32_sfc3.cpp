@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <vector>
+
 #include "conv_f32_tester.hpp"
 #include "sfc/transforms/sfc.hpp"
 #include "sfc/transforms/winograd.hpp"
@@ -16,6 +19,12 @@ using Algorithms = ::testing::Types<sfc::SFC<4, 4, 3>,sfc::SFC<6, 6, 3>,sfc::SFC
 TYPED_TEST_SUITE(ConvF32, Algorithms);
 
 TYPED_TEST(ConvF32, SweepNative) { sfc::testing::sweep_f32<TypeParam>(); }
+
+// The same operator with every slot's weight formed from the taps inside the
+// element-wise kernel (WeightPath::on_the_fly), on the shorter sweep.
+TYPED_TEST(ConvF32, SweepNativeWeightsOnTheFly) {
+  sfc::testing::sweep_f32<TypeParam>(/*quick=*/true, sfc::WeightPath::on_the_fly);
+}
 
 }  // namespace
 
@@ -42,6 +51,45 @@ TEST(ConvF32InPlaceOutput, NhwcWholeTilesAcrossImageGroups) {
     sfc::testing::ConvF32Tester()
         .in_place_nhwc_output()
         .threads(threads)
+        .template test<sfc::SFC<6, 7, 3>>(sfc::testing::f32_tolerance<sfc::SFC<6, 7, 3>>);
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// WeightPath::automatic forms the weights on the fly where a block has at
+// most kernels::kTapsRows tiles and the transformed weights exceed 16 MiB:
+// batch-1 C=256@14 (4 tiles, 34.6 MB) and C=512@7 (1 tile), not batch 8 nor
+// C=128@28 (16 tiles, 8.6 MB). An explicit path overrides it.
+TEST(ConvF32WeightPath, AutomaticFormsWeightsOnTheFlyWhereTheyWouldStream) {
+  using Conv = sfc::Conv2d<float, sfc::SFC<6, 7, 3>>;
+  const auto plan = [](std::int64_t batch, std::int64_t c, std::int64_t hw,
+                       sfc::WeightPath path = sfc::WeightPath::automatic) {
+    const auto s = sfc::Conv2dShape::same(batch, c, c, hw, hw, 3, 3);
+    const std::vector<float> w(static_cast<std::size_t>(s.weight_elements()), 0.5f);
+    return Conv(s, w, {}, {.weight_path = path}).weights_on_the_fly();
+  };
+  EXPECT_TRUE(plan(1, 256, 14));
+  EXPECT_TRUE(plan(1, 512, 7));
+  EXPECT_FALSE(plan(8, 256, 14));
+  EXPECT_FALSE(plan(1, 128, 28));
+  EXPECT_FALSE(plan(1, 256, 14, sfc::WeightPath::transformed));
+  EXPECT_TRUE(plan(1, 16, 28, sfc::WeightPath::on_the_fly));
+}
+
+// A weight-bound layer itself (batch-1 C=256@14, NHWC), through both paths,
+// and 2 threads bit-identical to 1.
+TEST(ConvF32WeightPath, WeightBoundLayerThroughBothPaths) {
+  for (const auto path : {sfc::WeightPath::on_the_fly, sfc::WeightPath::transformed}) {
+    sfc::testing::ConvF32Tester()
+        .channels(256, 256)
+        .size(14, 14)
+        .pad(1)
+        .layouts(sfc::Layout::NHWC, sfc::Layout::NHWC)
+        .weight_path(path)
+        .threads(2)
         .template test<sfc::SFC<6, 7, 3>>(sfc::testing::f32_tolerance<sfc::SFC<6, 7, 3>>);
   }
 }

@@ -26,13 +26,15 @@ using sfc::Winograd;
 
 template <class Target>
 void sweep_all_algorithms() {
-  sfc::testing::sweep_f32<SFC<4, 4, 3>, Target>(/*quick=*/true);
-  sfc::testing::sweep_f32<SFC<6, 6, 3>, Target>(true);
-  sfc::testing::sweep_f32<SFC<6, 7, 3>, Target>(true);
-  sfc::testing::sweep_f32<SFC<6, 6, 5>, Target>(true);
-  sfc::testing::sweep_f32<SFC<6, 4, 7>, Target>(true);
-  sfc::testing::sweep_f32<Winograd<2, 3>, Target>(true);
-  sfc::testing::sweep_f32<Winograd<4, 3>, Target>(true);
+  for (const auto path : {sfc::WeightPath::automatic, sfc::WeightPath::on_the_fly}) {
+    sfc::testing::sweep_f32<SFC<4, 4, 3>, Target>(/*quick=*/true, path);
+    sfc::testing::sweep_f32<SFC<6, 6, 3>, Target>(true, path);
+    sfc::testing::sweep_f32<SFC<6, 7, 3>, Target>(true, path);
+    sfc::testing::sweep_f32<SFC<6, 6, 5>, Target>(true, path);
+    sfc::testing::sweep_f32<SFC<6, 4, 7>, Target>(true, path);
+    sfc::testing::sweep_f32<Winograd<2, 3>, Target>(true, path);
+    sfc::testing::sweep_f32<Winograd<4, 3>, Target>(true, path);
+  }
 }
 
 // In a build whose native target is the portable one, the SweepNative tests

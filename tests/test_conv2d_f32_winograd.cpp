@@ -17,4 +17,10 @@ TYPED_TEST_SUITE(ConvF32, Algorithms);
 
 TYPED_TEST(ConvF32, SweepNative) { sfc::testing::sweep_f32<TypeParam>(); }
 
+// The same operator with every slot's weight formed from the taps inside the
+// element-wise kernel (WeightPath::on_the_fly), on the shorter sweep.
+TYPED_TEST(ConvF32, SweepNativeWeightsOnTheFly) {
+  sfc::testing::sweep_f32<TypeParam>(/*quick=*/true, sfc::WeightPath::on_the_fly);
+}
+
 }  // namespace

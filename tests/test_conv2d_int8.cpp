@@ -129,6 +129,15 @@ TEST(ConvInt8Errors, OutputRangeAndBuffers) {
   EXPECT_THROW(conv.run(in, out, std::span<std::byte>(ws).first(ws.size() - 1)), sfc::Error);
   EXPECT_THROW(Conv(sfc::Conv2dShape::square(1, 2, 2, 5, 5, 2), std::span<const std::int8_t>(w).first(100)),
                sfc::Error);
+  // Exact weights are transformed at plan time only.
+  try {
+    Conv conv_otf(s, std::span<const std::int8_t>(w).first(36), {},
+                  {.weight_path = sfc::WeightPath::on_the_fly});
+    ADD_FAILURE() << "no error for weight_path = on_the_fly";
+  } catch (const sfc::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("offered by the fp32 operator only"), std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

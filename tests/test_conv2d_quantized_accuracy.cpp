@@ -206,6 +206,8 @@ TEST(QuantizedErrors, ShapesAndBuffers) {
   const auto wide = sfc::Conv2dShape::square(1, 32769, 1, 3, 3, 1);
   const std::vector<float> wide_w(static_cast<std::size_t>(wide.weight_elements()));
   expect_error([&] { Conv(wide, wide_w, {}, {}); }, "exceeds 32768");
+  expect_error([&] { Conv(s, w, {}, {}, {.weight_path = sfc::WeightPath::on_the_fly}); },
+               "weight_path = on_the_fly is offered by the fp32 operator only");
 
   const Conv conv(s, w, {}, {});
   std::vector<std::int8_t> in(static_cast<std::size_t>(s.input_elements()));

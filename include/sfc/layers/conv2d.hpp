@@ -27,11 +27,19 @@
 /// form (`SFC<6,7,3>::nested_2d`). `Target` is a SIMD target from
 /// sfc/kernels/simd.hpp (default: the widest the build enables).
 ///
+/// Weights (ConvOptions::weight_path): transformed once at plan time into
+/// T x Cin x Cout values, the usual fast-convolution GEMM; or, for layers
+/// with few tiles whose transformed weights would not fit a cache (batch 1
+/// at 14x14 or 7x7 with 256 or more channels), kept as R x R taps and
+/// combined into each slot's weight inside the element-wise kernel
+/// (kernels/gemm_taps.hpp), which reads T / R^2 times fewer bytes.
+///
 /// Numerical behaviour (fp32): the weights are transformed in double and
-/// rounded once; data transforms, products and the output transform run in
-/// float with fused multiply-adds where the target has them. Errors stay
-/// close to direct fp32 convolution for SFC (its data and weight transforms
-/// are ternary); Winograd's fractional transforms amplify rounding errors
+/// rounded once (or, on the fly, summed in float from the taps); data
+/// transforms, products and the output transform run in float with fused
+/// multiply-adds where the target has them. Errors stay close to direct
+/// fp32 convolution for SFC (its data and weight transforms are ternary);
+/// Winograd's fractional transforms amplify rounding errors
 /// (tests/test_conv2d.cpp states the bounds). A NaN or infinity in the input
 /// makes the outputs of every tile whose window contains it NaN (direct
 /// convolution confines it to the R x R neighbourhood).
@@ -50,6 +58,7 @@
 #include "sfc/core/error.hpp"
 #include "sfc/core/parallel.hpp"
 #include "sfc/kernels/gemm_f32.hpp"
+#include "sfc/kernels/gemm_taps.hpp"
 #include "sfc/kernels/simd.hpp"
 #include "sfc/kernels/tile_transform.hpp"
 #include "sfc/layers/tiling.hpp"
@@ -57,11 +66,21 @@
 
 namespace sfc {
 
+/// Where the fp32 operator's element-wise stage takes its weights from (see
+/// sfc/layers/conv2d.hpp). The int8 operators transform their weights at
+/// plan time and reject `on_the_fly`.
+enum class WeightPath {
+  automatic,    ///< on_the_fly when detail::weights_on_the_fly_pays says so
+  transformed,  ///< T x Cin x Cout weights transformed once, at plan time
+  on_the_fly,   ///< R x R taps, each slot's weight formed in the kernel
+};
+
 /// Construction-time options of a convolution operator.
 struct ConvOptions {
   Layout input_layout = Layout::NCHW;
   Layout output_layout = Layout::NCHW;
   bool relu = false;  ///< fused max(0, .) after the bias
+  WeightPath weight_path = WeightPath::automatic;
 };
 
 /// A 2D form type (has a plan and products), as opposed to a 1D algorithm.
@@ -74,6 +93,29 @@ concept Algorithm2DForm = requires {
 };
 
 namespace detail {
+
+/// Whether WeightPath::automatic forms the weights on the fly: when a
+/// block has at most kernels::kTapsRows tiles (so each transformed weight
+/// would serve few products) and the T x Cin x Cout transformed floats
+/// exceed 16 MiB (more than a core's share of a large L3: they would stream
+/// from memory on every call). Measured in bench/RESULTS.md (batch-1
+/// C=256@14, C=512@7 and VGG C=512@14; batch-8 C=512@7).
+inline bool weights_on_the_fly_pays(const TileGeometry& g) {
+  constexpr double kCachedWeightBytes = 16.0 * (1 << 20);
+  return g.tiles_per_block <= kernels::kTapsRows &&
+         4.0 * g.T * static_cast<double>(g.in_channels) * static_cast<double>(g.out_channels) >
+             kCachedWeightBytes;
+}
+
+/// The int8 operators transform their weights at plan time only.
+inline void check_weights_transformed(const char* who, const ConvOptions& options) {
+  if (options.weight_path == WeightPath::on_the_fly) {
+    throw Error(std::string(who) +
+                ": weight_path = on_the_fly is offered by the fp32 operator only (the int8 "
+                "operators transform their weights at plan time)");
+  }
+}
+
 template <class A>
 struct as_2d {
   using type = preferred_2d_t<A>;
@@ -126,14 +168,24 @@ class Conv2d<float, Algorithm, Target> {
                                .gemm_rows = Target::gemm_rows,
                                .input_bytes = sizeof(float),
                                .product_bytes = sizeof(float)});
-    fuse_ = detail::fuse_panels(geometry_, sizeof(float));
-    pack_weights(weights);
+    on_the_fly_ = options.weight_path == WeightPath::on_the_fly ||
+                  (options.weight_path == WeightPath::automatic &&
+                   detail::weights_on_the_fly_pays(geometry_));
+    // On the fly, one item runs every slot of a panel (the fused order).
+    fuse_ = on_the_fly_ || detail::fuse_panels(geometry_, sizeof(float));
+    if (on_the_fly_) {
+      pack_taps(weights);
+    } else {
+      pack_weights(weights);
+    }
     bias_ = AlignedBuffer<float>(static_cast<std::size_t>(geometry_.out_channels_padded));
     for (std::size_t o = 0; o < bias.size(); ++o) bias_.data()[o] = bias[o];
   }
 
   const Conv2dShape& shape() const noexcept { return shape_; }
   const ConvOptions& options() const noexcept { return options_; }
+  /// Whether the weights are formed on the fly (see WeightPath).
+  bool weights_on_the_fly() const noexcept { return on_the_fly_; }
 
   /// Floats of scratch memory one `run` call needs (independent of threads).
   std::size_t workspace_size() const {
@@ -201,6 +253,20 @@ class Conv2d<float, Algorithm, Target> {
       }
   }
 
+  /// taps[((o / kLanes * Cin + i) * R * R + e) * kLanes + o % kLanes] =
+  /// w[o][i] at tap e, zero beyond Cout (kernels/gemm_taps.hpp).
+  void pack_taps(std::span<const float> w) {
+    const std::int64_t Cin = shape_.in_channels, Cout = shape_.out_channels;
+    const std::int64_t vectors = geometry_.out_channels_padded / kLanes;
+    packed_ = AlignedBuffer<float>(
+        static_cast<std::size_t>(product_or_throw({vectors, Cin, R * R, kLanes})));
+    for (std::int64_t o = 0; o < Cout; ++o)
+      for (std::int64_t i = 0; i < Cin; ++i)
+        for (std::int64_t e = 0; e < R * R; ++e)
+          packed_.data()[((o / kLanes * Cin + i) * R * R + e) * kLanes + o % kLanes] =
+              w[static_cast<std::size_t>((o * Cin + i) * R * R + e)];
+  }
+
   void compute(const float* input, float* output, float* workspace, RunOptions run_options) const {
     const int threads = detail::useful_threads(
         detail::resolve_threads(run_options.threads, kWho), shape_.direct_macs());
@@ -218,9 +284,11 @@ class Conv2d<float, Algorithm, Target> {
     const float* bias = bias_.data();
     const float* packed = packed_.data();
 
+    const bool on_the_fly = on_the_fly_;
     detail::run_tiled(
-        g, threads, fuse_, detail::split_tiles_for(g, sizeof(float)), input, options_.input_layout,
-        output, options_.output_layout, staged_in, staged_out, in_chunks, panels, kPanel / kLanes,
+        g, threads, fuse_, !on_the_fly && detail::split_tiles_for(g, sizeof(float)), input,
+        options_.input_layout, output, options_.output_layout, staged_in, staged_out, in_chunks,
+        panels, kPanel / kLanes,
         [&](std::int64_t t, std::int64_t c, const float* window) {
           const float* src = window + c * kLanes;
           float* dst = transformed + t * T * Cp + c * kLanes;
@@ -229,6 +297,16 @@ class Conv2d<float, Algorithm, Target> {
         },
         [&](std::int64_t p, std::int64_t q0, std::int64_t q1, std::int64_t begin,
             std::int64_t end) {
+          if (on_the_fly) {  // fused: q0 = 0, q1 = T
+            for (std::int64_t v = p * (kPanel / kLanes); v < (p + 1) * (kPanel / kLanes); ++v) {
+              kernels::taps_gemm<Target, algorithm_2d>(
+                  static_cast<int>(end - begin), static_cast<int>(Cin),
+                  packed + v * Cin * R * R * kLanes, transformed + begin * T * Cp, T * Cp, Cp,
+                  products + detail::product_offset(g, kPanel, begin, 0, v * kLanes), T * kPanel,
+                  kPanel);
+            }
+            return;
+          }
           for (std::int64_t q = q0; q < q1; ++q) {
             kernels::f32_gemm<Target>(
                 static_cast<int>(end - begin), static_cast<int>(Cin), 1,
@@ -254,7 +332,8 @@ class Conv2d<float, Algorithm, Target> {
   ConvOptions options_;
   detail::TileGeometry geometry_;
   bool fuse_ = false;  ///< run_tiled fuses (fixed at plan time: the weight order depends on it)
-  AlignedBuffer<float> packed_;
+  bool on_the_fly_ = false;      ///< weights formed from the taps in the kernel
+  AlignedBuffer<float> packed_;  ///< transformed weights, or the taps (pack_taps)
   AlignedBuffer<float> bias_;
 };
 

@@ -122,6 +122,7 @@ class ExactConv2d {
       : shape_(shape), options_(options), zero_point_(zero_point) {
     throw_if_error(shape.validate(), kWho);
     detail::check_kernel(kWho, shape, R);
+    detail::check_weights_transformed(kWho, options);
     if (zero_point < 0 || zero_point > 255 || (std::is_same_v<In, std::int8_t> && zero_point != 0)) {
       throw Error(std::string(kWho) + ": zero point " + std::to_string(zero_point) +
                   " is outside the input type's range");

@@ -125,6 +125,7 @@ class QuantizedConv2d {
       : shape_(shape), options_(options), params_(params) {
     throw_if_error(shape.validate(), kWho);
     detail::check_kernel(kWho, shape, R);
+    detail::check_weights_transformed(kWho, options);
     if (shape.in_channels > kernels::kMaxQ8Channels) {
       throw Error(std::string(kWho) + ": in_channels = " + std::to_string(shape.in_channels) +
                   " exceeds " + std::to_string(kernels::kMaxQ8Channels) +
