@@ -60,9 +60,11 @@ TEST(ConvF32InPlaceOutput, NhwcWholeTilesAcrossImageGroups) {
 namespace {
 
 // WeightPath::automatic forms the weights on the fly where a block has at
-// most kernels::kTapsRows tiles and the transformed weights exceed 16 MiB:
-// batch-1 C=256@14 (4 tiles, 34.6 MB) and C=512@7 (1 tile), not batch 8 nor
-// C=128@28 (16 tiles, 8.6 MB). An explicit path overrides it.
+// most kernels::kTapsRows tiles, the transformed weights exceed 16 MiB and
+// tiles + additions per slot stay within 8: SFC-6(7x7) (2.7 additions per
+// slot) at batch-1 C=256@14 (4 tiles, 34.6 MB) and C=512@7 (1 tile), not
+// batch 8 nor C=128@28 (16 tiles, 8.6 MB); not Winograd F(4x4) (4.4) at
+// batch-1 C=512@7 (4 tiles). An explicit path overrides it.
 TEST(ConvF32WeightPath, AutomaticFormsWeightsOnTheFlyWhereTheyWouldStream) {
   using Conv = sfc::Conv2d<float, sfc::SFC<6, 7, 3>>;
   const auto plan = [](std::int64_t batch, std::int64_t c, std::int64_t hw,
@@ -77,6 +79,10 @@ TEST(ConvF32WeightPath, AutomaticFormsWeightsOnTheFlyWhereTheyWouldStream) {
   EXPECT_FALSE(plan(1, 128, 28));
   EXPECT_FALSE(plan(1, 256, 14, sfc::WeightPath::transformed));
   EXPECT_TRUE(plan(1, 16, 28, sfc::WeightPath::on_the_fly));
+  const auto s = sfc::Conv2dShape::same(1, 512, 512, 7, 7, 3, 3);
+  const std::vector<float> w(static_cast<std::size_t>(s.weight_elements()), 0.5f);
+  EXPECT_FALSE((sfc::Conv2d<float, sfc::Winograd<4, 3>>(s, w).weights_on_the_fly()));
+  EXPECT_TRUE((sfc::Conv2d<float, sfc::SFC<6, 6, 3>>(s, w).weights_on_the_fly()));
 }
 
 // A weight-bound layer itself (batch-1 C=256@14, NHWC), through both paths,

@@ -94,15 +94,25 @@ concept Algorithm2DForm = requires {
 
 namespace detail {
 
-/// Whether WeightPath::automatic forms the weights on the fly: when a
-/// block has at most kernels::kTapsRows tiles (so each transformed weight
-/// would serve few products) and the T x Cin x Cout transformed floats
-/// exceed 16 MiB (more than a core's share of a large L3: they would stream
-/// from memory on every call). Measured in bench/RESULTS.md (batch-1
-/// C=256@14, C=512@7 and VGG C=512@14; batch-8 C=512@7).
-inline bool weights_on_the_fly_pays(const TileGeometry& g) {
+/// Whether WeightPath::automatic forms the weights on the fly, for a layer
+/// of geometry g whose slots take `adds_per_slot` additions on average to
+/// form from the taps (kernels::TileMaps::slot_taps). Only where the T x Cin
+/// x Cout transformed floats exceed 16 MiB (more than a core's share of a
+/// large L3: they would stream from memory on every call) and a block has
+/// at most kernels::kTapsRows tiles. Then, per input channel and output
+/// vector, the transformed weights cost ~5 T cycles of memory traffic
+/// (T vectors at ~12.5 bytes per cycle) and the on-the-fly kernel ~0.7
+/// (tiles + adds_per_slot) T cycles of arithmetic: it pays while tiles +
+/// adds_per_slot stays below ~8 (measured on Zen 5, bench/RESULTS.md:
+/// SFC-6(7x7) at 1 and 4 tiles, 2.7 additions per slot, 1.1-4.3x faster;
+/// SFC-6(6x6) at 4 tiles, 3.6, 1.3x; SFC-4 at 4 tiles, 3.3, the same;
+/// Winograd F(4x4) at 4 tiles, 4.4, 1.2x slower; SFC-6(7x7) at 8 tiles,
+/// 1.1x slower).
+inline bool weights_on_the_fly_pays(const TileGeometry& g, double adds_per_slot) {
   constexpr double kCachedWeightBytes = 16.0 * (1 << 20);
+  constexpr double kMaxWork = 8.0;
   return g.tiles_per_block <= kernels::kTapsRows &&
+         static_cast<double>(g.tiles_per_block) + adds_per_slot <= kMaxWork &&
          4.0 * g.T * static_cast<double>(g.in_channels) * static_cast<double>(g.out_channels) >
              kCachedWeightBytes;
 }
@@ -170,7 +180,7 @@ class Conv2d<float, Algorithm, Target> {
                                .product_bytes = sizeof(float)});
     on_the_fly_ = options.weight_path == WeightPath::on_the_fly ||
                   (options.weight_path == WeightPath::automatic &&
-                   detail::weights_on_the_fly_pays(geometry_));
+                   detail::weights_on_the_fly_pays(geometry_, kAddsPerSlot));
     // On the fly, one item runs every slot of a panel (the fused order).
     fuse_ = on_the_fly_ || detail::fuse_panels(geometry_, sizeof(float));
     if (on_the_fly_) {
@@ -222,6 +232,9 @@ class Conv2d<float, Algorithm, Target> {
   static constexpr int kPanel = kernels::panel_width<Target>;
   static constexpr std::size_t kAlignSlack = AlignedBuffer<float>::alignment / sizeof(float);
   static constexpr std::int64_t kMaxChannels = std::int64_t{1} << 24;
+  /// Additions per slot of forming the weights from the taps.
+  static constexpr double kAddsPerSlot =
+      static_cast<double>(kernels::TileMaps<algorithm_2d>::slot_taps.nnz - T) / T;
   using V = typename Target::f32;
   using Ops = kernels::F32Ops<Target>;
   using Input = kernels::InputTransform<algorithm_2d, Ops>;
