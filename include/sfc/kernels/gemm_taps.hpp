@@ -5,7 +5,7 @@
 ///
 /// A layer with few tiles (batch 1 at 14x14 or 7x7) uses each transformed
 /// weight a handful of times, and its T x Cin x Cout transformed weights
-/// (34.6 MB for SFC-6(7x7) at 256 channels, 132 MB at 512) no longer fit any
+/// (34.6 MB for SFC-6(7x7) at 256 channels, 138 MB at 512) no longer fit any
 /// cache: streaming them from memory sets its time (bench/RESULTS.md). Here
 /// the kernel reads the R x R taps instead (T / R^2 = 14.7x fewer bytes for
 /// SFC-6(7x7, 3x3)) and forms each slot's weight vector from them with the
@@ -26,7 +26,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <cstdint>
 
 #include "sfc/kernels/simd.hpp"
 #include "sfc/kernels/static_for.hpp"
@@ -41,7 +40,7 @@ inline constexpr int kTapsRows = 4;
 /// Accumulators per slot group: the target's GEMM register block less 4
 /// (for the weight being formed and the taps): 20 on AVX-512, 8 on AVX2.
 template <class S>
-inline constexpr int taps_accumulators = std::max(4, S::gemm_rows* S::gemm_vectors - 4);
+inline constexpr int taps_accumulators = std::max(4, S::gemm_rows * S::gemm_vectors - 4);
 
 /// Micro-kernel `taps_gemm_<Rows>__<S::name>`: every slot's products of
 /// `Rows` tiles for one output vector. Slots run in groups of about
