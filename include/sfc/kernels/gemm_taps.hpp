@@ -55,6 +55,7 @@ void taps_gemm_block(int cin, const float* taps, const float* a, std::ptrdiff_t 
   using Maps = TileMaps<A2>;
   constexpr int T = Maps::T, RR = Maps::R * Maps::R, W = S::f32_lanes;
   constexpr int group = std::max(1, taps_accumulators<S> / Rows);
+#if SFC_UNROLL_TRANSFORMS
   constexpr int groups = (T + group - 1) / group;
   static_for<groups>([&](auto g) {
     constexpr int q0 = decltype(g)::value * group;
@@ -77,6 +78,30 @@ void taps_gemm_block(int cin, const float* taps, const float* a, std::ptrdiff_t 
       static_for<Rows>([&](auto t) { S::store(c + t * ldc_t + (q0 + s) * ldc_q, acc[s][t]); });
     });
   });
+#else
+  // Loops for unoptimized builds (see detail::sparse_rows_loop): the same
+  // operations in the same order, without unrolling 100+ slots per block.
+  for (int q0 = 0; q0 < T; q0 += group) {
+    const int n = std::min(group, T - q0);
+    V acc[group][Rows];
+    for (int s = 0; s < n; ++s)
+      for (int t = 0; t < Rows; ++t) acc[s][t] = S::zero();
+    for (int k = 0; k < cin; ++k) {
+      const float* tap = taps + static_cast<std::ptrdiff_t>(k) * RR * W;
+      auto load = [&](int e) { return S::load(tap + e * W); };
+      const float* x = a + k;
+      for (int s = 0; s < n; ++s) {
+        const int q = q0 + s;
+        V w = S::zero();
+        auto keep = [&](int, V v) { w = v; };
+        detail::sparse_rows_loop<Ops, Maps::slot_taps, 1>(q, 1, load, keep);
+        for (int t = 0; t < Rows; ++t) acc[s][t] = S::fmadd(S::broadcast(x[t * lda + q * ldq]), w, acc[s][t]);
+      }
+    }
+    for (int s = 0; s < n; ++s)
+      for (int t = 0; t < Rows; ++t) S::store(c + t * ldc_t + (q0 + s) * ldc_q, acc[s][t]);
+  }
+#endif
 }
 
 /// Every slot's products of `rows` tiles for one output vector (see the
