@@ -14,17 +14,21 @@
 ///
 /// Layouts: the taps of output vector v (S::f32_lanes output channels) are
 /// packed as taps[((v * Cin + k) * R * R + e) * lanes + j] (zero beyond
-/// Cout); the transformed data of tile t, slot q, input channel k sit at
-/// a[t * lda + q * ldq + k] (the usual layout of the data transform); the
-/// product of tile t, slot q, output vector v goes to c[t * ldc_t + q *
-/// ldc_q] (lanes contiguous).
+/// Cout). The transformed data are laid out for this kernel (TapsData): a
+/// block's tiles in groups of up to kTapsRows, and within a group, per
+/// chunk of `lanes` input channels, slot by slot, the group's tiles side by
+/// side, so that every broadcast of a register block sits at a constant
+/// offset from one pointer. The product of tile t, slot q, output vector v
+/// goes to c[t * ldc_t + q * ldc_q] (lanes contiguous).
 ///
 /// Measured (bench/RESULTS.md): each broadcast data value feeds one
-/// multiply-add here, and on Zen 5 the kernel runs at ~45% of the core's
-/// fp32 multiply-add peak; it pays where the transformed weights would
-/// stream from memory, not elsewhere (detail::weights_on_the_fly_pays).
+/// multiply-add here; on Zen 5 the kernel runs at ~60% of the core's fp32
+/// multiply-add peak (the broadcasts and the taps' loads set the pace); it
+/// pays where the transformed weights would stream from memory, not
+/// elsewhere (detail::weights_on_the_fly_pays).
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 
 #include "sfc/kernels/simd.hpp"
@@ -33,8 +37,9 @@
 
 namespace sfc::kernels {
 
-/// Tiles per register block of the on-the-fly kernel (a call with more
-/// tiles runs several blocks, each forming the weights again).
+/// Tiles per register block of the on-the-fly kernel, and per group of its
+/// data layout (a call with more tiles runs several blocks, each forming
+/// the weights again).
 inline constexpr int kTapsRows = 4;
 
 /// Accumulators per slot group: the target's GEMM register block less 4
@@ -42,40 +47,96 @@ inline constexpr int kTapsRows = 4;
 template <class S>
 inline constexpr int taps_accumulators = std::max(4, S::gemm_rows * S::gemm_vectors - 4);
 
-/// Micro-kernel `taps_gemm_<Rows>__<S::name>`: every slot's products of
-/// `Rows` tiles for one output vector. Slots run in groups of about
-/// taps_accumulators<S> accumulators; per input channel each slot's weight
-/// vector is formed from the taps, then multiplied into every tile's
-/// accumulator.
+/// Where the on-the-fly kernel reads the transformed data of a block of
+/// `tiles` tiles with `cp` padded input channels (a multiple of lanes) and T
+/// slots: groups of kTapsRows tiles (the last one smaller), each holding,
+/// per channel chunk and slot, its tiles' lanes side by side.
+template <class S>
+struct TapsData {
+  std::ptrdiff_t tiles, T, cp;
+
+  /// First tile of the group of tile t.
+  std::ptrdiff_t group_start(std::ptrdiff_t t) const { return t / kTapsRows * kTapsRows; }
+  /// Tiles in the group of tile t.
+  std::ptrdiff_t group_size(std::ptrdiff_t t) const {
+    return std::min<std::ptrdiff_t>(kTapsRows, tiles - group_start(t));
+  }
+  /// Element (tile t, slot q, input channel chunk * lanes + j) sits at
+  /// offset(t, chunk) + q * group_size(t) * lanes + j.
+  std::ptrdiff_t offset(std::ptrdiff_t t, std::ptrdiff_t chunk) const {
+    const std::ptrdiff_t first = group_start(t);
+    return first * T * cp + (chunk * T * group_size(t) + t - first) * S::f32_lanes;
+  }
+};
+
+namespace detail {
+
+/// The taps that slots [first, first + count) are formed from.
+template <class Maps>
+constexpr std::array<bool, Maps::R * Maps::R> taps_used(int first, int count) {
+  std::array<bool, Maps::R * Maps::R> used{};
+  for (int q = first; q < first + count; ++q)
+    for (int i = Maps::slot_taps.begin[q]; i < Maps::slot_taps.begin[q + 1]; ++i)
+      used[Maps::slot_taps.col[i]] = true;
+  return used;
+}
+
+}  // namespace detail
+
+/// Micro-kernel `taps_gemm_<Rows>__<S::name>`: every slot's products of the
+/// `Rows` tiles of one group of the data layout (at `a`) for one output
+/// vector; tiles [lo, hi) of the group are stored (tile lo at c). Slots run
+/// in groups of about taps_accumulators<S>
+/// accumulators; per input channel the taps the group uses are loaded once
+/// (kept in registers where the target has 32 of them: otherwise GCC 12
+/// folds a load into every addition, and the loads set the pace: SFC-6(7x7)
+/// at batch-1 C=256@14, 0.59 -> 0.49 ms on Zen 5), each slot's weight vector
+/// is formed from them and multiplied into every tile's accumulator.
 template <class S, class A2, int Rows>
-void taps_gemm_block(int cin, const float* taps, const float* a, std::ptrdiff_t lda,
-                     std::ptrdiff_t ldq, float* c, std::ptrdiff_t ldc_t, std::ptrdiff_t ldc_q) {
+void taps_gemm_block(int cin, const float* taps, const float* a, int lo, int hi, float* c,
+                     std::ptrdiff_t ldc_t, std::ptrdiff_t ldc_q) {
   using V = typename S::f32;
   using Ops = F32Ops<S>;
   using Maps = TileMaps<A2>;
   constexpr int T = Maps::T, RR = Maps::R * Maps::R, W = S::f32_lanes;
   constexpr int group = std::max(1, taps_accumulators<S> / Rows);
+  constexpr std::ptrdiff_t ldq = std::ptrdiff_t{Rows} * W;  // slot to slot
+  constexpr std::ptrdiff_t ldk = T * ldq;                   // channel chunk to chunk
+  // Channel k = k0 + j of the data at x[j] with x = a + k0 / W * ldk.
 #if SFC_UNROLL_TRANSFORMS
   constexpr int groups = (T + group - 1) / group;
   static_for<groups>([&](auto g) {
     constexpr int q0 = decltype(g)::value * group;
     constexpr int n = std::min(group, T - q0);
+    constexpr auto used = detail::taps_used<Maps>(q0, n);
     V acc[n][Rows];
     static_for<n>([&](auto s) { static_for<Rows>([&](auto t) { acc[s][t] = S::zero(); }); });
-    for (int k = 0; k < cin; ++k) {
-      const float* tap = taps + static_cast<std::ptrdiff_t>(k) * RR * W;
-      auto load = [&](int e) { return S::load(tap + e * W); };
-      const float* x = a + k;
-      static_for<n>([&](auto s) {
-        constexpr int q = q0 + decltype(s)::value;
-        const V w = detail::sparse_row<Ops, Maps::slot_taps, q, 1>(load);
-        static_for<Rows>([&](auto t) {
-          acc[s][t] = S::fmadd(S::broadcast(x[t * lda + q * ldq]), w, acc[s][t]);
+    for (int k0 = 0; k0 < cin; k0 += W) {
+      const float* x = a + static_cast<std::ptrdiff_t>(k0 / W) * ldk;
+      const int lanes = std::min(W, cin - k0);
+      for (int j = 0; j < lanes; ++j, ++x) {
+        const float* tap = taps + static_cast<std::ptrdiff_t>(k0 + j) * RR * W;
+        V tv[RR];
+        static_for<RR>([&](auto e) {
+          if constexpr (used[decltype(e)::value]) {
+            tv[e] = S::vector_registers >= 32 ? S::in_register(S::load(tap + e * W))
+                                              : S::load(tap + e * W);
+          }
         });
-      });
+        auto load = [&](int e) { return tv[e]; };
+        static_for<n>([&](auto s) {
+          constexpr int q = q0 + decltype(s)::value;
+          const V w = detail::sparse_row<Ops, Maps::slot_taps, q, 1>(load);
+          static_for<Rows>([&](auto t) {
+            acc[s][t] = S::fmadd(S::broadcast(x[q * ldq + t * W]), w, acc[s][t]);
+          });
+        });
+      }
     }
     static_for<n>([&](auto s) {
-      static_for<Rows>([&](auto t) { S::store(c + t * ldc_t + (q0 + s) * ldc_q, acc[s][t]); });
+      static_for<Rows>([&](auto t) {
+        if (t >= lo && t < hi) S::store(c + (t - lo) * ldc_t + (q0 + s) * ldc_q, acc[s][t]);
+      });
     });
   });
 #else
@@ -86,33 +147,49 @@ void taps_gemm_block(int cin, const float* taps, const float* a, std::ptrdiff_t 
     V acc[group][Rows];
     for (int s = 0; s < n; ++s)
       for (int t = 0; t < Rows; ++t) acc[s][t] = S::zero();
-    for (int k = 0; k < cin; ++k) {
-      const float* tap = taps + static_cast<std::ptrdiff_t>(k) * RR * W;
-      auto load = [&](int e) { return S::load(tap + e * W); };
-      const float* x = a + k;
-      for (int s = 0; s < n; ++s) {
-        const int q = q0 + s;
-        V w = S::zero();
-        auto keep = [&](int, V v) { w = v; };
-        detail::sparse_rows_loop<Ops, Maps::slot_taps, 1>(q, 1, load, keep);
-        for (int t = 0; t < Rows; ++t) acc[s][t] = S::fmadd(S::broadcast(x[t * lda + q * ldq]), w, acc[s][t]);
+    for (int k0 = 0; k0 < cin; k0 += W) {
+      const float* x = a + static_cast<std::ptrdiff_t>(k0 / W) * ldk;
+      const int lanes = std::min(W, cin - k0);
+      for (int j = 0; j < lanes; ++j, ++x) {
+        const float* tap = taps + static_cast<std::ptrdiff_t>(k0 + j) * RR * W;
+        auto load = [&](int e) { return S::load(tap + e * W); };
+        for (int s = 0; s < n; ++s) {
+          const int q = q0 + s;
+          V w = S::zero();
+          auto keep = [&](int, V v) { w = v; };
+          detail::sparse_rows_loop<Ops, Maps::slot_taps, 1>(q, 1, load, keep);
+          for (int t = 0; t < Rows; ++t)
+            acc[s][t] = S::fmadd(S::broadcast(x[q * ldq + t * W]), w, acc[s][t]);
+        }
       }
     }
     for (int s = 0; s < n; ++s)
-      for (int t = 0; t < Rows; ++t) S::store(c + t * ldc_t + (q0 + s) * ldc_q, acc[s][t]);
+      for (int t = lo; t < hi; ++t) S::store(c + (t - lo) * ldc_t + (q0 + s) * ldc_q, acc[s][t]);
   }
 #endif
 }
 
-/// Every slot's products of `rows` tiles for one output vector (see the
-/// file comment for the layouts).
+/// Every slot's products of tiles [begin, end) for one output vector: `a`
+/// the data of the block as `data` lays them out, c the products of tile
+/// `begin` (see the file comment for the layouts). Each register block is
+/// one group of the layout; a range that starts or ends inside a group
+/// computes the whole group and stores its own tiles (the same operations
+/// for every tile, whichever range holds it).
 template <class S, class A2>
-void taps_gemm(int rows, int cin, const float* taps, const float* a, std::ptrdiff_t lda,
-               std::ptrdiff_t ldq, float* c, std::ptrdiff_t ldc_t, std::ptrdiff_t ldc_q) {
-  for_each_row_block<kTapsRows>(rows, [&](auto block_rows, int m) {
-    taps_gemm_block<S, A2, decltype(block_rows)::value>(cin, taps, a + m * lda, lda, ldq,
-                                                        c + m * ldc_t, ldc_t, ldc_q);
-  });
+void taps_gemm(int begin, int end, int cin, const TapsData<S>& data, const float* taps,
+               const float* a, float* c, std::ptrdiff_t ldc_t, std::ptrdiff_t ldc_q) {
+  for (int m = begin; m < end;) {
+    const int first = static_cast<int>(data.group_start(m));
+    const int size = static_cast<int>(data.group_size(m));
+    const int stop = std::min(end, first + size);
+    static_for<kTapsRows>([&](auto r) {
+      if (size == r + 1) {
+        taps_gemm_block<S, A2, r + 1>(cin, taps, a + data.offset(first, 0), m - first, stop - first,
+                                      c + (m - begin) * ldc_t, ldc_t, ldc_q);
+      }
+    });
+    m = stop;
+  }
 }
 
 }  // namespace sfc::kernels

@@ -96,23 +96,26 @@ namespace detail {
 
 /// Whether WeightPath::automatic forms the weights on the fly, for a layer
 /// of geometry g whose slots take `adds_per_slot` additions on average to
-/// form from the taps (kernels::TileMaps::slot_taps). Only where the T x Cin
-/// x Cout transformed floats exceed 16 MiB (more than a core's share of a
-/// large L3: they would stream from memory on every call) and a block has
-/// at most kernels::kTapsRows tiles. Then, per input channel and output
-/// vector, the transformed weights cost ~5 T cycles of memory traffic
-/// (T vectors at ~12.5 bytes per cycle) and the on-the-fly kernel ~0.7
-/// (tiles + adds_per_slot) T cycles of arithmetic: it pays while tiles +
-/// adds_per_slot stays below ~8 (measured on Zen 5, bench/RESULTS.md:
-/// SFC-6(7x7) at 1 and 4 tiles, 2.7 additions per slot, 1.1-4.3x faster;
-/// SFC-6(6x6) at 4 tiles, 3.6, 1.3x; SFC-4 at 4 tiles, 3.3, the same;
-/// Winograd F(4x4) at 4 tiles, 4.4, 1.2x slower; SFC-6(7x7) at 8 tiles,
-/// 1.1x slower).
-inline bool weights_on_the_fly_pays(const TileGeometry& g, double adds_per_slot) {
+/// form from the taps (kernels::TileMaps::slot_taps), on a target of `lanes`
+/// floats per vector. Only where the T x Cin x Cout transformed floats
+/// exceed 16 MiB (more than a core's share of a large L3: they would stream
+/// from memory on every call) and a block has at most kernels::kTapsRows
+/// tiles. Then, per input channel and output vector, the transformed
+/// weights cost ~5 T cycles of memory traffic with 16 lanes (T vectors of
+/// 64 bytes at ~12.5 bytes per cycle; half with 8 lanes) and the on-the-fly
+/// kernel ~0.5-0.65 (tiles + adds_per_slot) T cycles of arithmetic whatever
+/// the width: it pays while tiles + adds_per_slot stays below ~lanes / 2
+/// (measured on Zen 5, bench/RESULTS.md; AVX-512: SFC-6(7x7) at 1, 2 and 4
+/// tiles, 2.7 additions per slot, 1.5-4.7x faster; SFC-6(6x6) at 4 tiles,
+/// 3.6, 1.7x; SFC-4 at 4 tiles, 3.3, 1.4x; Winograd F(4x4) at 4 tiles, 4.4
+/// (some of them multiplications by fractions), 1.1x slower; SFC-6(7x7) at
+/// 8 tiles, the same. AVX2 kernels: SFC-6(7x7) at 1 tile 1.9x faster, at 4
+/// tiles 1.7x slower).
+inline bool weights_on_the_fly_pays(const TileGeometry& g, double adds_per_slot, int lanes) {
   constexpr double kCachedWeightBytes = 16.0 * (1 << 20);
-  constexpr double kMaxWork = 8.0;
+  const double max_work = lanes / 2.0;
   return g.tiles_per_block <= kernels::kTapsRows &&
-         static_cast<double>(g.tiles_per_block) + adds_per_slot <= kMaxWork &&
+         static_cast<double>(g.tiles_per_block) + adds_per_slot <= max_work &&
          4.0 * g.T * static_cast<double>(g.in_channels) * static_cast<double>(g.out_channels) >
              kCachedWeightBytes;
 }
@@ -180,7 +183,7 @@ class Conv2d<float, Algorithm, Target> {
                                .product_bytes = sizeof(float)});
     on_the_fly_ = options.weight_path == WeightPath::on_the_fly ||
                   (options.weight_path == WeightPath::automatic &&
-                   detail::weights_on_the_fly_pays(geometry_, kAddsPerSlot));
+                   detail::weights_on_the_fly_pays(geometry_, kAddsPerSlot, kLanes));
     // On the fly, one item runs every slot of a panel (the fused order).
     fuse_ = on_the_fly_ || detail::fuse_panels(geometry_, sizeof(float));
     if (on_the_fly_) {
@@ -298,23 +301,33 @@ class Conv2d<float, Algorithm, Target> {
     const float* packed = packed_.data();
 
     const bool on_the_fly = on_the_fly_;
+    // On the fly, the data in the kernel's layout, grouped as for a whole
+    // block (a layer's last block may have fewer tiles: its last group then
+    // computes with the previous block's data for the missing tiles and
+    // stores only its own).
+    const kernels::TapsData<Target> taps_data{g.tiles_per_block, T, Cp};
+    // On the fly, threads split the panels, never the tiles: each thread
+    // would form every weight again for its share of the tiles.
     detail::run_tiled(
         g, threads, fuse_, !on_the_fly && detail::split_tiles_for(g, sizeof(float)), input,
         options_.input_layout, output, options_.output_layout, staged_in, staged_out, in_chunks,
         panels, kPanel / kLanes,
         [&](std::int64_t t, std::int64_t c, const float* window) {
           const float* src = window + c * kLanes;
-          float* dst = transformed + t * T * Cp + c * kLanes;
+          // Slot q of tile t, channel chunk c: at dst + q * q_stride.
+          float* dst = on_the_fly ? transformed + taps_data.offset(t, c)
+                                  : transformed + t * T * Cp + c * kLanes;
+          const std::int64_t q_stride = on_the_fly ? taps_data.group_size(t) * kLanes : Cp;
           Input::apply([&](int a, int b) { return Target::load(src + a * in_row + b * Cp); },
-                       [&](int q, V v) { Target::store(dst + q * Cp, v); });
+                       [&](int q, V v) { Target::store(dst + q * q_stride, v); });
         },
         [&](std::int64_t p, std::int64_t q0, std::int64_t q1, std::int64_t begin,
             std::int64_t end) {
           if (on_the_fly) {  // fused: q0 = 0, q1 = T
             for (std::int64_t v = p * (kPanel / kLanes); v < (p + 1) * (kPanel / kLanes); ++v) {
               kernels::taps_gemm<Target, algorithm_2d>(
-                  static_cast<int>(end - begin), static_cast<int>(Cin),
-                  packed + v * Cin * R * R * kLanes, transformed + begin * T * Cp, T * Cp, Cp,
+                  static_cast<int>(begin), static_cast<int>(end), static_cast<int>(Cin), taps_data,
+                  packed + v * Cin * R * R * kLanes, transformed,
                   products + detail::product_offset(g, kPanel, begin, 0, v * kLanes), T * kPanel,
                   kPanel);
             }

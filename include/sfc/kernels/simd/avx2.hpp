@@ -23,6 +23,8 @@ struct Avx2 {
   static constexpr int f32_lanes = 8;
   static constexpr int gemm_rows = 6;
   static constexpr int gemm_vectors = 2;
+  /// Vector registers the kernels may plan for (ymm0-15).
+  static constexpr int vector_registers = 16;
 
   using f32 = __m256;
 

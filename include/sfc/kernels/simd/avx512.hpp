@@ -25,6 +25,8 @@ struct Avx512 {
   static constexpr int f32_lanes = 16;
   static constexpr int gemm_rows = 12;
   static constexpr int gemm_vectors = 2;
+  /// Vector registers the kernels may plan for (zmm0-31).
+  static constexpr int vector_registers = 32;
 
   using f32 = __m512;
 

@@ -24,6 +24,9 @@ struct Portable {
   /// GEMM register block: rows x vectors of output columns.
   static constexpr int gemm_rows = 4;
   static constexpr int gemm_vectors = 2;
+  /// Vector registers the kernels may plan for (nominal: the compiler
+  /// decides where the arrays live).
+  static constexpr int vector_registers = 16;
 
   struct f32 {
     float v[f32_lanes];
