@@ -303,11 +303,12 @@ class Conv2d<float, Algorithm, Target> {
     const bool on_the_fly = on_the_fly_;
     // On the fly, the data in the kernel's layout, grouped as for a whole
     // block (a layer's last block may have fewer tiles: its last group then
-    // computes with the previous block's data for the missing tiles and
+    // computes with an earlier, full block's data for the missing tiles and
     // stores only its own).
     const kernels::TapsData<Target> taps_data{g.tiles_per_block, T, Cp};
-    // On the fly, threads split the panels, never the tiles: each thread
-    // would form every weight again for its share of the tiles.
+    // On the fly, threads split the panels, and the tiles only where there
+    // are fewer panels than threads: each thread forms every weight again
+    // for its share of the tiles.
     detail::run_tiled(
         g, threads, fuse_, !on_the_fly && detail::split_tiles_for(g, sizeof(float)), input,
         options_.input_layout, output, options_.output_layout, staged_in, staged_out, in_chunks,
