@@ -19,8 +19,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <span>
 #include <string>
@@ -29,6 +29,7 @@
 #include "conv_case.hpp"
 #include "sfc/layers/conv2d.hpp"
 #include "sfc/reference/direct_conv.hpp"
+#include "sfc/transforms/sfc.hpp"
 #include "sfc/transforms/winograd.hpp"
 
 namespace sfc::testing {
@@ -169,6 +170,22 @@ void sweep_f32(bool quick = false, WeightPath path = WeightPath::automatic) {
   // Threads: 2 threads are bit-identical to 1 (several images and blocks).
   tester().batch(3).channels(17, 33).size(29, 28).pad(R / 2).threads(2)
       .template test<Algorithm, Target>(tol);
+}
+
+/// The shorter sweep of every default algorithm on one target, with the
+/// weights transformed and formed on the fly (tests/test_conv2d_f32_targets
+/// and test_conv2d_f32_avx2).
+template <class Target>
+void sweep_all_algorithms_f32() {
+  for (const auto path : {WeightPath::automatic, WeightPath::on_the_fly}) {
+    sweep_f32<SFC<4, 4, 3>, Target>(/*quick=*/true, path);
+    sweep_f32<SFC<6, 6, 3>, Target>(true, path);
+    sweep_f32<SFC<6, 7, 3>, Target>(true, path);
+    sweep_f32<SFC<6, 6, 5>, Target>(true, path);
+    sweep_f32<SFC<6, 4, 7>, Target>(true, path);
+    sweep_f32<Winograd<2, 3>, Target>(true, path);
+    sweep_f32<Winograd<4, 3>, Target>(true, path);
+  }
 }
 
 }  // namespace sfc::testing

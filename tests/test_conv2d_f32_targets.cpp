@@ -1,8 +1,9 @@
-// fp32 convolution operator on every compiled SIMD target other than the
-// native one (portable, AVX2: whichever this build enables; a target the CPU
-// lacks is skipped at run time), and the nested 2D forms: a shorter sweep per
-// combination, plus agreement between targets. Also the transposition the
-// operators stage NCHW data with (register transposes in AVX2 builds).
+// fp32 convolution operator on the portable target (when it is not the
+// native one; the AVX2 sweep and the nested 2D forms are in
+// test_conv2d_f32_avx2.cpp, compiled in parallel with this file), and
+// agreement between forms and targets. Also the transposition the
+// operators stage NCHW data with (register transposes in AVX2 builds), the
+// GEMM row blocking and the in-place output rule.
 
 #include <gtest/gtest.h>
 
@@ -17,44 +18,19 @@
 #include "sfc/kernels/transpose.hpp"
 #include "sfc/layers/tiling.hpp"
 #include "sfc/transforms/sfc.hpp"
-#include "sfc/transforms/winograd.hpp"
 
 namespace {
 
 using sfc::SFC;
-using sfc::Winograd;
-
-template <class Target>
-void sweep_all_algorithms() {
-  for (const auto path : {sfc::WeightPath::automatic, sfc::WeightPath::on_the_fly}) {
-    sfc::testing::sweep_f32<SFC<4, 4, 3>, Target>(/*quick=*/true, path);
-    sfc::testing::sweep_f32<SFC<6, 6, 3>, Target>(true, path);
-    sfc::testing::sweep_f32<SFC<6, 7, 3>, Target>(true, path);
-    sfc::testing::sweep_f32<SFC<6, 6, 5>, Target>(true, path);
-    sfc::testing::sweep_f32<SFC<6, 4, 7>, Target>(true, path);
-    sfc::testing::sweep_f32<Winograd<2, 3>, Target>(true, path);
-    sfc::testing::sweep_f32<Winograd<4, 3>, Target>(true, path);
-  }
-}
 
 // In a build whose native target is the portable one, the SweepNative tests
 // already run this very instantiation in full.
 #if defined(SFC_SIMD_HAS_AVX2) || defined(SFC_SIMD_HAS_AVX512)
-TEST(ConvF32Targets, Portable) { sweep_all_algorithms<sfc::simd::Portable>(); }
-#endif
-
-#if defined(SFC_SIMD_HAS_AVX2)
-TEST(ConvF32Targets, Avx2) { sweep_all_algorithms<sfc::simd::Avx2>(); }
+TEST(ConvF32Targets, Portable) { sfc::testing::sweep_all_algorithms_f32<sfc::simd::Portable>(); }
 #endif
 
 // AVX-512, when compiled, is the native target: the SweepNative tests of
 // test_conv2d_f32_sfc3/sfc57/winograd run it in full.
-
-TEST(ConvF32Targets, NestedForms) {
-  sfc::testing::sweep_f32<SFC<4, 4, 3>::nested_2d>(true);
-  sfc::testing::sweep_f32<SFC<6, 7, 3>::nested_2d>(true);
-  sfc::testing::sweep_f32<SFC<6, 6, 5>::nested_2d>(true);
-}
 
 // The symbolic and nested forms of one algorithm, and the portable and native
 // targets, compute the same convolution: they agree to within float rounding.
