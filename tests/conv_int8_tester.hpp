@@ -96,6 +96,9 @@ class ConvInt8Tester : public ConvCase<ConvInt8Tester> {
         return Conv(s, w, b, options_);
       }
     }();
+    if (options_.weight_path != WeightPath::automatic) {
+      EXPECT_EQ(conv.weights_on_the_fly(), options_.weight_path == WeightPath::on_the_fly);
+    }
     conv.run(x, y, RunOptions{.threads = 1});
     if constexpr (kUnsigned) {
       reference::conv2d_direct(s, std::span<const std::uint8_t>(x), zero_point_, std::span<const std::int8_t>(w),
@@ -171,49 +174,89 @@ class ConvInt8Tester : public ConvCase<ConvInt8Tester> {
 /// threads, extreme fills, input channels filling one and two int32 groups
 /// and one beyond each (the extremes reach that path's bound in every
 /// group; one beyond two groups is the int64 path), and beyond the int32
-/// chunk (so the widening path runs on worst-case sums).
+/// chunk (so the widening path runs on worst-case sums). With the weights
+/// on the fly (one int32 group only) the cases beyond one group are left
+/// out.
 template <class Algorithm, class Target = simd::Native>
-void sweep_int8(bool quick = false) {
+void sweep_int8(bool quick = false, WeightPath path = WeightPath::automatic) {
+  const auto tester = [path] { return ConvInt8Tester().weight_path(path); };
+  const bool one_group = path == WeightPath::on_the_fly;
   constexpr int R = Conv2d<std::int8_t, Algorithm, Target>::R;
   const std::int64_t sizes[] = {1, 2, 5, 7, 13, 28, 29};
   for (const std::int64_t h : sizes)
     for (const std::int64_t w : sizes) {
       if (quick && h != w) continue;
-      ConvInt8Tester().channels(3, 5).size(h, w).pad(R / 2).seed(static_cast<std::uint32_t>(h * 31 + w))
+      tester()
+          .channels(3, 5)
+          .size(h, w)
+          .pad(R / 2)
+          .seed(static_cast<std::uint32_t>(h * 31 + w))
           .template test<Algorithm, Target>();
     }
   const std::int64_t channels[] = {1, 3, 17, 64};
   for (const std::int64_t cin : channels)
     for (const std::int64_t cout : channels) {
       if (quick && cin != cout) continue;
-      ConvInt8Tester().batch(2).channels(cin, cout).size(13, 11).pad(R / 2)
+      tester()
+          .batch(2)
+          .channels(cin, cout)
+          .size(13, 11)
+          .pad(R / 2)
           .template test<Algorithm, Target>();
     }
   for (int side = 0; side < 4; ++side)
     for (int p = 0; p < R; ++p) {
       std::int64_t pads[4] = {R / 2, R / 2, R / 2, R / 2};
       pads[side] = p;
-      ConvInt8Tester().channels(2, 3).size(R + 2, R + 3).pad(pads[0], pads[1], pads[2], pads[3])
+      tester()
+          .channels(2, 3)
+          .size(R + 2, R + 3)
+          .pad(pads[0], pads[1], pads[2], pads[3])
           .template test<Algorithm, Target>();
     }
   for (const Layout in : {Layout::NCHW, Layout::NHWC})
     for (const Layout out : {Layout::NCHW, Layout::NHWC})
       for (const bool relu : {false, true})
-        ConvInt8Tester().batch(2).channels(5, 19).size(11, 16).pad(R / 2).layouts(in, out)
-            .relu(relu).bias(!relu).template test<Algorithm, Target>();
-  ConvInt8Tester().batch(3).channels(17, 33).size(29, 28).pad(R / 2).threads(2)
+        tester()
+            .batch(2)
+            .channels(5, 19)
+            .size(11, 16)
+            .pad(R / 2)
+            .layouts(in, out)
+            .relu(relu)
+            .bias(!relu)
+            .template test<Algorithm, Target>();
+  tester()
+      .batch(3)
+      .channels(17, 33)
+      .size(29, 28)
+      .pad(R / 2)
+      .threads(2)
       .template test<Algorithm, Target>();
   // Extremes at one and two int32 groups and one channel beyond each (the
   // int32 path at its bound, then the next group count or int64).
   using Op = Conv2d<std::int8_t, Algorithm, Target>;
   constexpr std::int64_t group = Op::int32_group_channels;
-  for (const std::int64_t cin : {group, group + 1, 2 * group, 2 * group + 1})
+  for (const std::int64_t cin : {group, group + 1, 2 * group, 2 * group + 1}) {
+    if (one_group && cin > group) continue;
     for (const Int8Fill f : {Int8Fill::max, Int8Fill::min, Int8Fill::alternating})
-      ConvInt8Tester().channels(cin, 2).size(R + 2, R + 1).pad(R / 2).bias(false).fill(f)
+      tester()
+          .channels(cin, 2)
+          .size(R + 2, R + 1)
+          .pad(R / 2)
+          .bias(false)
+          .fill(f)
           .template test<Algorithm, Target>();
-  const std::int64_t wide = std::min<std::int64_t>(2 * Op::channels_per_int32_sum + 3, 2048);
+  }
+  const std::int64_t wide =
+      std::min<std::int64_t>(2 * Op::channels_per_int32_sum + 3, one_group ? group : 2048);
   for (const Int8Fill f : {Int8Fill::max, Int8Fill::min, Int8Fill::alternating, Int8Fill::random})
-    ConvInt8Tester().channels(wide, 3).size(R + 4, R + 5).pad(R / 2).bias(false).fill(f)
+    tester()
+        .channels(wide, 3)
+        .size(R + 4, R + 5)
+        .pad(R / 2)
+        .bias(false)
+        .fill(f)
         .template test<Algorithm, Target>();
 }
 
@@ -223,6 +266,15 @@ void sweep_int8(bool quick = false) {
 template <class Algorithm, class Target = simd::Native>
 void sweep_int8_input_output() {
   constexpr int R = Conv2d<std::int8_t, Algorithm, Target>::R;
+  // The same with the weights formed on the fly.
+  ConvInt8Tester()
+      .batch(2)
+      .channels(7, 9)
+      .size(11, 13)
+      .pad(R / 2)
+      .zero_point(77)
+      .weight_path(WeightPath::on_the_fly)
+      .template test<Algorithm, Target, std::uint8_t, true>();
   // Requantized int8 / uint8 outputs, per-channel and per-tensor scales.
   for (const Layout out : {Layout::NCHW, Layout::NHWC})
     ConvInt8Tester().batch(2).channels(6, 21).size(9, 10).pad(R / 2).layouts(Layout::NHWC, out)

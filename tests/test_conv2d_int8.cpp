@@ -29,22 +29,29 @@ using Algorithms = ::testing::Types<sfc::SFC<4, 4, 3>, sfc::SFC<6, 6, 3>, sfc::S
 TYPED_TEST_SUITE(ConvInt8, Algorithms);
 
 TYPED_TEST(ConvInt8, SweepNative) { sfc::testing::sweep_int8<TypeParam>(); }
+TYPED_TEST(ConvInt8, SweepNativeWeightsOnTheFly) {
+  sfc::testing::sweep_int8<TypeParam>(/*quick=*/false, sfc::WeightPath::on_the_fly);
+}
 
 // The portable target in an optimized native build (the portable pass of
 // scripts/test.sh runs SweepNative on it for every algorithm); two
 // algorithms, 3x3 and 7x7.
 #if defined(SFC_SIMD_HAS_AVX512)
 TEST(ConvInt8Targets, Portable) {
-  sfc::testing::sweep_int8<sfc::SFC<6, 7, 3>, sfc::simd::Portable>(/*quick=*/true);
-  sfc::testing::sweep_int8<sfc::SFC<6, 4, 7>, sfc::simd::Portable>(/*quick=*/true);
+  for (const auto path : {sfc::WeightPath::automatic, sfc::WeightPath::on_the_fly}) {
+    sfc::testing::sweep_int8<sfc::SFC<6, 7, 3>, sfc::simd::Portable>(/*quick=*/true, path);
+    sfc::testing::sweep_int8<sfc::SFC<6, 4, 7>, sfc::simd::Portable>(/*quick=*/true, path);
+  }
 }
 #endif
 // The AVX2 target (the native one of an AVX2-only build), here from an
 // AVX-512 build.
 #if defined(SFC_SIMD_HAS_AVX512) && defined(SFC_SIMD_HAS_AVX2)
 TEST(ConvInt8Targets, Avx2) {
-  sfc::testing::sweep_int8<sfc::SFC<6, 7, 3>, sfc::simd::Avx2>(/*quick=*/true);
-  sfc::testing::sweep_int8<sfc::SFC<6, 4, 7>, sfc::simd::Avx2>(/*quick=*/true);
+  for (const auto path : {sfc::WeightPath::automatic, sfc::WeightPath::on_the_fly}) {
+    sfc::testing::sweep_int8<sfc::SFC<6, 7, 3>, sfc::simd::Avx2>(/*quick=*/true, path);
+    sfc::testing::sweep_int8<sfc::SFC<6, 4, 7>, sfc::simd::Avx2>(/*quick=*/true, path);
+  }
 }
 #endif
 
@@ -129,15 +136,57 @@ TEST(ConvInt8Errors, OutputRangeAndBuffers) {
   EXPECT_THROW(conv.run(in, out, std::span<std::byte>(ws).first(ws.size() - 1)), sfc::Error);
   EXPECT_THROW(Conv(sfc::Conv2dShape::square(1, 2, 2, 5, 5, 2), std::span<const std::int8_t>(w).first(100)),
                sfc::Error);
-  // Exact weights are transformed at plan time only.
+  // Weights on the fly need int32 products of one channel group.
+  EXPECT_TRUE(Conv(s, std::span<const std::int8_t>(w).first(36), {},
+                   {.weight_path = sfc::WeightPath::on_the_fly})
+                  .weights_on_the_fly());
+  const auto two_groups = sfc::Conv2dShape::square(1, Conv::int32_group_channels + 1, 1, 3, 3, 1);
+  const auto two_groups_w =
+      std::span<const std::int8_t>(w).first(static_cast<std::size_t>(two_groups.weight_elements()));
+  EXPECT_FALSE(Conv(two_groups, two_groups_w).weights_on_the_fly());
   try {
-    Conv conv_otf(s, std::span<const std::int8_t>(w).first(36), {},
-                  {.weight_path = sfc::WeightPath::on_the_fly});
-    ADD_FAILURE() << "no error for weight_path = on_the_fly";
+    Conv conv_otf(two_groups, two_groups_w, {}, {.weight_path = sfc::WeightPath::on_the_fly});
+    ADD_FAILURE() << "no error for weight_path = on_the_fly with two int32 groups";
   } catch (const sfc::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("offered by the fp32 operator only"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("needs the int32 product path of one channel group"),
+              std::string::npos)
         << e.what();
   }
+}
+
+// WeightPath::automatic forms the exact weights on the fly where the
+// transformed int16 weights exceed 16 MiB and a block has few tiles
+// (detail::weights_on_the_fly_pays with the int32 lanes): batch-1
+// C=256@14 (4 tiles, 17.3 MB) with 16 lanes, not with 8; C=512@7 (1 tile)
+// with both; never at batch 8 (32 tiles per block) or with small weights.
+TEST(ConvInt8WeightPath, AutomaticChoice) {
+  const auto choice = [](auto target, std::int64_t batch, std::int64_t c, std::int64_t hw) {
+    using Conv = sfc::Conv2d<std::int8_t, sfc::SFC<6, 7, 3>, decltype(target)>;
+    const auto shape = sfc::Conv2dShape::square(batch, c, c, hw, 3, 1);
+    const std::vector<std::int8_t> w(static_cast<std::size_t>(shape.weight_elements()), 1);
+    return Conv(shape, w).weights_on_the_fly();
+  };
+  EXPECT_TRUE(choice(sfc::simd::Portable{}, 1, 512, 7));
+  EXPECT_FALSE(choice(sfc::simd::Portable{}, 1, 256, 14));
+  EXPECT_FALSE(choice(sfc::simd::Portable{}, 1, 128, 7));
+  EXPECT_FALSE(choice(sfc::simd::Portable{}, 8, 512, 7));
+  using Native = sfc::simd::Native;
+  EXPECT_EQ(choice(Native{}, 1, 256, 14), Native::i32_lanes >= 16);
+  EXPECT_TRUE(choice(Native{}, 1, 512, 7));
+  EXPECT_FALSE(choice(Native{}, 8, 256, 14));
+}
+
+// On the fly, two threads split a panel's tiles inside a group of the
+// kernel's data layout (6 tiles, groups of 4, split at tile 3): each
+// computes the whole group and stores its own tiles.
+TEST(ConvInt8WeightPath, OnTheFlyBlocksSplitInsideATileGroup) {
+  ConvInt8Tester()
+      .channels(131, 16)
+      .size(14, 21)
+      .pad(1)
+      .threads(2)
+      .weight_path(sfc::WeightPath::on_the_fly)
+      .test<sfc::SFC<6, 7, 3>>();
 }
 
 }  // namespace

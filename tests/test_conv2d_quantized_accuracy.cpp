@@ -207,7 +207,7 @@ TEST(QuantizedErrors, ShapesAndBuffers) {
   const std::vector<float> wide_w(static_cast<std::size_t>(wide.weight_elements()));
   expect_error([&] { Conv(wide, wide_w, {}, {}); }, "exceeds 32768");
   expect_error([&] { Conv(s, w, {}, {}, {.weight_path = sfc::WeightPath::on_the_fly}); },
-               "weight_path = on_the_fly is offered by the fp32 operator only");
+               "weight_path = on_the_fly is offered by the fp32 and exact int8 operators only");
 
   const Conv conv(s, w, {}, {});
   std::vector<std::int8_t> in(static_cast<std::size_t>(s.input_elements()));

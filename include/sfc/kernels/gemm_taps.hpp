@@ -1,28 +1,35 @@
 #pragma once
 /// \file
-/// The element-wise stage of fp32 fast convolution with the weights
-/// transformed on the fly, for layers with few tiles and many channels.
+/// The element-wise stage of fast convolution with the weights transformed
+/// on the fly, for layers with few tiles and many channels: fp32, and the
+/// exact int8 operator's int16 products.
 ///
 /// A layer with few tiles (batch 1 at 14x14 or 7x7) uses each transformed
 /// weight a handful of times, and its T x Cin x Cout transformed weights
-/// (34.6 MB for SFC-6(7x7) at 256 channels, 138 MB at 512) no longer fit any
-/// cache: streaming them from memory sets its time (bench/RESULTS.md). Here
-/// the kernel reads the R x R taps instead (T / R^2 = 14.7x fewer bytes for
-/// SFC-6(7x7, 3x3)) and forms each slot's weight vector from them with the
-/// additions of TileMaps::slot_taps (352 per input channel and output vector
-/// for SFC-6(7x7, 3x3), next to 132 multiply-adds per tile).
+/// (34.6 MB of float for SFC-6(7x7) at 256 channels, 138 MB at 512; half as
+/// many bytes of int16) no longer fit any cache: streaming them from memory
+/// sets its time (bench/RESULTS.md). Here the kernel reads the R x R taps
+/// instead (T / R^2 = 14.7x fewer bytes for SFC-6(7x7, 3x3)) and forms each
+/// slot's weight vector from them with the additions of
+/// TileMaps::slot_taps (352 per input channel, or int16 channel pair, and
+/// output vector for SFC-6(7x7, 3x3), next to 132 multiply-adds per tile).
+/// SFC's slot_taps coefficients are +-1, so the int16 weights formed from
+/// int8 taps are the exact transformed weights (they fit int16: layers/
+/// conv2d_int8.hpp), whatever wraps on the way.
 ///
-/// Layouts: the taps of output vector v (S::f32_lanes output channels) are
-/// packed as taps[((v * Cin + k) * R * R + e) * lanes + j] (zero beyond
-/// Cout). The transformed data are laid out for this kernel (TapsData): a
-/// block's tiles in groups of up to kTapsRows, and within a group, per
+/// Layouts (P = TapsF32<S> or TapsS16<S>): the taps of output vector v are
+/// packed as taps[((v * Cin / step + k) * R * R + e) * tap_values + j]
+/// (zero beyond Cout and Cin): fp32 k a channel, j an output channel; int16
+/// k a channel pair, j = 2 * output channel + (0, 1) for the pair's
+/// channels. The transformed data are laid out for this kernel (TapsData):
+/// a block's tiles in groups of up to kTapsRows, and within a group, per
 /// chunk of `lanes` input channels, slot by slot, the group's tiles side by
 /// side, so that every broadcast of a register block sits at a constant
 /// offset from one pointer. The product of tile t, slot q, output vector v
 /// goes to c[t * ldc_t + q * ldc_q] (lanes contiguous).
 ///
-/// Measured (bench/RESULTS.md): each broadcast data value feeds one
-/// multiply-add here; on Zen 5 the kernel runs at ~60% of the core's fp32
+/// Measured (bench/RESULTS.md): each broadcast data value (pair) feeds one
+/// multiply-add here; on Zen 5 the fp32 kernel runs at ~60% of the core's
 /// multiply-add peak (the broadcasts and the taps' loads set the pace); it
 /// pays where the transformed weights would stream from memory, not
 /// elsewhere (detail::weights_on_the_fly_pays).
@@ -30,7 +37,10 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
+#include "sfc/kernels/int_ops.hpp"
 #include "sfc/kernels/simd.hpp"
 #include "sfc/kernels/static_for.hpp"
 #include "sfc/kernels/tile_transform.hpp"
@@ -48,10 +58,12 @@ template <class S>
 inline constexpr int taps_accumulators = std::max(4, S::gemm_rows * S::gemm_vectors - 4);
 
 /// Where the on-the-fly kernel reads the transformed data of a block of
-/// `tiles` tiles with `cp` padded input channels (a multiple of lanes) and T
+/// `tiles` tiles with `cp` padded input channels (a multiple of Lanes) and T
 /// slots: groups of kTapsRows tiles (the last one smaller), each holding,
-/// per channel chunk and slot, its tiles' lanes side by side.
-template <class S>
+/// per chunk of Lanes channels and slot, its tiles' chunks side by side.
+/// Lanes: the data values per vector (S::f32_lanes floats, S::i16_lanes
+/// int16 values).
+template <class S, int Lanes = S::f32_lanes>
 struct TapsData {
   std::ptrdiff_t tiles, T, cp;
 
@@ -61,12 +73,71 @@ struct TapsData {
   std::ptrdiff_t group_size(std::ptrdiff_t t) const {
     return std::min<std::ptrdiff_t>(kTapsRows, tiles - group_start(t));
   }
-  /// Element (tile t, slot q, input channel chunk * lanes + j) sits at
-  /// offset(t, chunk) + q * group_size(t) * lanes + j.
+  /// Element (tile t, slot q, input channel chunk * Lanes + j) sits at
+  /// offset(t, chunk) + q * group_size(t) * Lanes + j.
   std::ptrdiff_t offset(std::ptrdiff_t t, std::ptrdiff_t chunk) const {
     const std::ptrdiff_t first = group_start(t);
-    return first * T * cp + (chunk * T * group_size(t) + t - first) * S::f32_lanes;
+    return first * T * cp + (chunk * T * group_size(t) + t - first) * Lanes;
   }
+};
+
+/// The element types of the on-the-fly kernel. fp32: per input channel,
+/// each weight vector (f32_lanes output channels) multiplies one broadcast
+/// data value.
+template <class S>
+struct TapsF32 {
+  using data = float;
+  using tap = float;
+  using product = float;
+  using weights = typename S::f32;
+  using acc = typename S::f32;
+  using Ops = F32Ops<S>;
+  static constexpr int lanes = S::f32_lanes;       ///< data values per chunk (TapsData's Lanes)
+  static constexpr int step = 1;                   ///< input channels per multiply
+  static constexpr int tap_values = S::f32_lanes;  ///< values of one tap vector
+  static acc zero() noexcept { return S::zero(); }
+  static weights load(const tap* p) noexcept {
+    if constexpr (S::vector_registers >= 32) {
+      return S::in_register(S::load(p));
+    } else {
+      return S::load(p);
+    }
+  }
+  static acc multiply_add(const data* x, weights w, acc a) noexcept {
+    return S::fmadd(S::broadcast(*x), w, a);
+  }
+  static void store(product* c, acc a) noexcept { S::store(c, a); }
+};
+
+/// Exact int8 (kernels in int16): per pair of input channels, each weight
+/// vector (i32_lanes output channels x the pair, int16) multiplies the
+/// pair's two broadcast data values, summed per output channel in wrapping
+/// int32 (the operator's int32 product path, layers/conv2d_int8.hpp).
+template <class S>
+struct TapsS16 {
+  using data = std::int16_t;
+  using tap = std::int16_t;
+  using product = std::int32_t;
+  using weights = typename S::i16;
+  using acc = typename S::i32;
+  using Ops = I16Ops<S>;
+  static constexpr int lanes = S::i16_lanes;
+  static constexpr int step = 2;
+  static constexpr int tap_values = S::i16_lanes;
+  static acc zero() noexcept { return S::zero_i32(); }
+  static weights load(const tap* p) noexcept {
+    if constexpr (S::vector_registers >= 32) {
+      return S::opaque(S::load_i16(p));
+    } else {
+      return S::load_i16(p);
+    }
+  }
+  static acc multiply_add(const data* x, weights w, acc a) noexcept {
+    std::int32_t pair;
+    std::memcpy(&pair, x, sizeof pair);
+    return S::dot_pairs_i32(a, pair, w);
+  }
+  static void store(product* c, acc a) noexcept { S::store_i32(c, a); }
 };
 
 namespace detail {
@@ -83,88 +154,105 @@ constexpr std::array<bool, Maps::R * Maps::R> taps_used(int first, int count) {
 
 }  // namespace detail
 
-/// Micro-kernel `taps_gemm_<Rows>__<S::name>`: every slot's products of the
-/// `Rows` tiles of one group of the data layout (at `a`) for one output
-/// vector; tiles [lo, hi) of the group are stored (tile lo at c). Slots run
-/// in groups of about taps_accumulators<S>
-/// accumulators; per input channel the taps the group uses are loaded once
-/// (kept in registers where the target has 32 of them: otherwise GCC 12
-/// folds a load into every addition, and the loads set the pace: SFC-6(7x7)
-/// at batch-1 C=256@14, 0.59 -> 0.49 ms on Zen 5), each slot's weight vector
-/// is formed from them and multiplied into every tile's accumulator.
-template <class S, class A2, int Rows>
-void taps_gemm_block(int cin, const float* taps, const float* a, int lo, int hi, float* c,
-                     std::ptrdiff_t ldc_t, std::ptrdiff_t ldc_q) {
-  using V = typename S::f32;
-  using Ops = F32Ops<S>;
+/// Micro-kernel `taps_gemm_<Rows>__<S::name>` (P = TapsF32<S> or
+/// TapsS16<S>): every slot's products of the `Rows` tiles of one group of
+/// the data layout (at `a`) for one output vector, over `cin` input
+/// channels (a multiple of P::step); tiles [lo, hi) of the group are stored
+/// (tile lo at c). Slots run in groups of about taps_accumulators<S>
+/// accumulators; per input channel (pair) the taps the group uses are
+/// loaded once (kept in registers where the target has 32 of them:
+/// otherwise GCC 12 folds a load into every addition, and the loads set the
+/// pace: SFC-6(7x7) fp32 at batch-1 C=256@14, 0.59 -> 0.49 ms on Zen 5),
+/// each slot's weight vector is formed from them and multiplied into every
+/// tile's accumulator.
+template <class P, class S, class A2, int Rows>
+void taps_gemm_block(int cin, const typename P::tap* taps, const typename P::data* a, int lo,
+                     int hi, typename P::product* c, std::ptrdiff_t ldc_t, std::ptrdiff_t ldc_q) {
+  using V = typename P::weights;
+  using Acc = typename P::acc;
+  using Ops = typename P::Ops;
   using Maps = TileMaps<A2>;
-  constexpr int T = Maps::T, RR = Maps::R * Maps::R, W = S::f32_lanes;
+  constexpr int T = Maps::T, RR = Maps::R * Maps::R, W = P::lanes;
   constexpr int group = std::max(1, taps_accumulators<S> / Rows);
   constexpr std::ptrdiff_t ldq = std::ptrdiff_t{Rows} * W;  // slot to slot
   constexpr std::ptrdiff_t ldk = T * ldq;                   // channel chunk to chunk
-  // Channel k = k0 + j of the data at x[j] with x = a + k0 / W * ldk.
+  // Channel k = k0 + j of the data at x[j] with x = a + k0 / W * ldk; the
+  // taps of channels k .. k + step - 1 at taps + k / step * RR * tap_values.
+  const auto taps_of = [&](int k) {
+    return taps + static_cast<std::ptrdiff_t>(k / P::step) * RR * P::tap_values;
+  };
 #if SFC_UNROLL_TRANSFORMS
   constexpr int groups = (T + group - 1) / group;
-  static_for<groups>([&](auto g) {
-    constexpr int q0 = decltype(g)::value * group;
-    constexpr int n = std::min(group, T - q0);
-    constexpr auto used = detail::taps_used<Maps>(q0, n);
-    V acc[n][Rows];
-    static_for<n>([&](auto s) { static_for<Rows>([&](auto t) { acc[s][t] = S::zero(); }); });
-    for (int k0 = 0; k0 < cin; k0 += W) {
-      const float* x = a + static_cast<std::ptrdiff_t>(k0 / W) * ldk;
-      const int lanes = std::min(W, cin - k0);
-      for (int j = 0; j < lanes; ++j, ++x) {
-        const float* tap = taps + static_cast<std::ptrdiff_t>(k0 + j) * RR * W;
+  // Channel chunk by channel chunk, every slot group, so that the chunk's
+  // taps stay in L1 (a whole layer's, 147 KB at 256 channels, would stream
+  // from L2 once per slot group); the sums so far wait in `partial`.
+  Acc partial[T][Rows];
+  const int chunks = (cin + W - 1) / W;
+  for (int chunk = 0; chunk < chunks; ++chunk) {
+    const int k0 = chunk * W;
+    const typename P::data* x0 = a + static_cast<std::ptrdiff_t>(chunk) * ldk;
+    const int lanes = std::min(W, cin - k0);
+    const bool first = chunk == 0, last = chunk == chunks - 1;
+    static_for<groups>([&](auto g) {
+      constexpr int q0 = decltype(g)::value * group;
+      constexpr int n = std::min(group, T - q0);
+      constexpr auto used = detail::taps_used<Maps>(q0, n);
+      Acc acc[n][Rows];
+      static_for<n>([&](auto s) {
+        static_for<Rows>([&](auto t) { acc[s][t] = first ? P::zero() : partial[q0 + s][t]; });
+      });
+      const typename P::data* x = x0;
+      for (int j = 0; j < lanes; j += P::step, x += P::step) {
+        const typename P::tap* tap = taps_of(k0 + j);
         V tv[RR];
         static_for<RR>([&](auto e) {
-          if constexpr (used[decltype(e)::value]) {
-            tv[e] = S::vector_registers >= 32 ? S::in_register(S::load(tap + e * W))
-                                              : S::load(tap + e * W);
-          }
+          if constexpr (used[decltype(e)::value]) tv[e] = P::load(tap + e * P::tap_values);
         });
         auto load = [&](int e) { return tv[e]; };
         static_for<n>([&](auto s) {
           constexpr int q = q0 + decltype(s)::value;
           const V w = detail::sparse_row<Ops, Maps::slot_taps, q, 1>(load);
-          static_for<Rows>([&](auto t) {
-            acc[s][t] = S::fmadd(S::broadcast(x[q * ldq + t * W]), w, acc[s][t]);
-          });
+          static_for<Rows>(
+              [&](auto t) { acc[s][t] = P::multiply_add(x + q * ldq + t * W, w, acc[s][t]); });
         });
       }
-    }
-    static_for<n>([&](auto s) {
-      static_for<Rows>([&](auto t) {
-        if (t >= lo && t < hi) S::store(c + (t - lo) * ldc_t + (q0 + s) * ldc_q, acc[s][t]);
+      static_for<n>([&](auto s) {
+        static_for<Rows>([&](auto t) {
+          if (!last) {
+            partial[q0 + s][t] = acc[s][t];
+          } else if (t >= lo && t < hi) {
+            P::store(c + (t - lo) * ldc_t + (q0 + s) * ldc_q, acc[s][t]);
+          }
+        });
       });
     });
-  });
+  }
 #else
   // Loops for unoptimized builds (see detail::sparse_rows_loop): the same
   // operations in the same order, without unrolling 100+ slots per block.
   for (int q0 = 0; q0 < T; q0 += group) {
     const int n = std::min(group, T - q0);
-    V acc[group][Rows];
+    Acc acc[group][Rows];
     for (int s = 0; s < n; ++s)
-      for (int t = 0; t < Rows; ++t) acc[s][t] = S::zero();
+      for (int t = 0; t < Rows; ++t) acc[s][t] = P::zero();
     for (int k0 = 0; k0 < cin; k0 += W) {
-      const float* x = a + static_cast<std::ptrdiff_t>(k0 / W) * ldk;
+      const typename P::data* x = a + static_cast<std::ptrdiff_t>(k0 / W) * ldk;
       const int lanes = std::min(W, cin - k0);
-      for (int j = 0; j < lanes; ++j, ++x) {
-        const float* tap = taps + static_cast<std::ptrdiff_t>(k0 + j) * RR * W;
-        auto load = [&](int e) { return S::load(tap + e * W); };
+      for (int j = 0; j < lanes; j += P::step, x += P::step) {
+        const typename P::tap* tap = taps_of(k0 + j);
+        auto load = [&](int e) { return P::load(tap + e * P::tap_values); };
         for (int s = 0; s < n; ++s) {
           const int q = q0 + s;
-          V w = S::zero();
+          V w = Ops::zero();
           auto keep = [&](int, V v) { w = v; };
           detail::sparse_rows_loop<Ops, Maps::slot_taps, 1>(q, 1, load, keep);
           for (int t = 0; t < Rows; ++t)
-            acc[s][t] = S::fmadd(S::broadcast(x[q * ldq + t * W]), w, acc[s][t]);
+            acc[s][t] = P::multiply_add(x + q * ldq + t * W, w, acc[s][t]);
         }
       }
     }
     for (int s = 0; s < n; ++s)
-      for (int t = lo; t < hi; ++t) S::store(c + (t - lo) * ldc_t + (q0 + s) * ldc_q, acc[s][t]);
+      for (int t = lo; t < hi; ++t) P::store(c + (t - lo) * ldc_t + (q0 + s) * ldc_q, acc[s][t]);
   }
 #endif
 }
@@ -175,17 +263,18 @@ void taps_gemm_block(int cin, const float* taps, const float* a, int lo, int hi,
 /// one group of the layout; a range that starts or ends inside a group
 /// computes the whole group and stores its own tiles (the same operations
 /// for every tile, whichever range holds it).
-template <class S, class A2>
-void taps_gemm(int begin, int end, int cin, const TapsData<S>& data, const float* taps,
-               const float* a, float* c, std::ptrdiff_t ldc_t, std::ptrdiff_t ldc_q) {
+template <class S, class A2, class P = TapsF32<S>>
+void taps_gemm(int begin, int end, int cin, const TapsData<S, P::lanes>& data,
+               const typename P::tap* taps, const typename P::data* a, typename P::product* c,
+               std::ptrdiff_t ldc_t, std::ptrdiff_t ldc_q) {
   for (int m = begin; m < end;) {
     const int first = static_cast<int>(data.group_start(m));
     const int size = static_cast<int>(data.group_size(m));
     const int stop = std::min(end, first + size);
     static_for<kTapsRows>([&](auto r) {
       if (size == r + 1) {
-        taps_gemm_block<S, A2, r + 1>(cin, taps, a + data.offset(first, 0), m - first, stop - first,
-                                      c + (m - begin) * ldc_t, ldc_t, ldc_q);
+        taps_gemm_block<P, S, A2, r + 1>(cin, taps, a + data.offset(first, 0), m - first,
+                                         stop - first, c + (m - begin) * ldc_t, ldc_t, ldc_q);
       }
     });
     m = stop;

@@ -66,9 +66,11 @@
 
 namespace sfc {
 
-/// Where the fp32 operator's element-wise stage takes its weights from (see
-/// sfc/layers/conv2d.hpp). The int8 operators transform their weights at
-/// plan time and reject `on_the_fly`.
+/// Where the element-wise stage takes its weights from (see
+/// sfc/layers/conv2d.hpp): the fp32 and the exact int8 operators offer both
+/// (the exact one on the fly only where its products are int32, one channel
+/// group: sfc/layers/conv2d_int8.hpp); the quantized operator quantizes its
+/// transformed weights at plan time and rejects `on_the_fly`.
 enum class WeightPath {
   automatic,    ///< on_the_fly when detail::weights_on_the_fly_pays says so
   transformed,  ///< T x Cin x Cout weights transformed once, at plan time
@@ -97,12 +99,11 @@ namespace detail {
 /// Whether WeightPath::automatic forms the weights on the fly, for a layer
 /// of geometry g whose slots take `adds_per_slot` additions on average to
 /// form from the taps (kernels::TileMaps::slot_taps), on a target of `lanes`
-/// floats per vector. Only where the T x Cin x Cout transformed floats
-/// exceed 16 MiB (more than a core's share of a large L3: they would stream
-/// from memory on every call) and a block has at most kernels::kTapsRows
-/// tiles. Then, per input channel and output vector, the transformed
-/// weights cost ~5 T cycles of memory traffic with 16 lanes (T vectors of
-/// 64 bytes at ~12.5 bytes per cycle; half with 8 lanes) and the on-the-fly
+/// output channels per vector. Only where the T x Cin x Cout transformed
+/// weights (`weight_bytes` each) exceed 16 MiB (more than a core's share of a large L3: they would
+/// stream from memory on every call) and a block has at most kernels::kTapsRows tiles. Then, per
+/// input channel and output vector, the transformed weights cost ~5 T cycles of memory traffic with
+/// 16 lanes (T vectors of 64 bytes at ~12.5 bytes per cycle; half with 8 lanes) and the on-the-fly
 /// kernel ~0.5-0.65 (tiles + adds_per_slot) T cycles of arithmetic whatever
 /// the width: it pays while tiles + adds_per_slot stays below ~lanes / 2
 /// (measured on Zen 5, bench/RESULTS.md; AVX-512: SFC-6(7x7) at 1, 2 and 4
@@ -110,22 +111,27 @@ namespace detail {
 /// 3.6, 1.7x; SFC-4 at 4 tiles, 3.3, 1.4x; Winograd F(4x4) at 4 tiles, 4.4
 /// (some of them multiplications by fractions), 1.1x slower; SFC-6(7x7) at
 /// 8 tiles, the same. AVX2 kernels: SFC-6(7x7) at 1 tile 1.9x faster, at 4
-/// tiles 1.7x slower).
-inline bool weights_on_the_fly_pays(const TileGeometry& g, double adds_per_slot, int lanes) {
+/// tiles 1.7x slower). The exact int8 operator's int16 kernel does the same
+/// work per channel pair that the fp32 one does per channel, against int16
+/// weight vectors of the same bytes: the same rule holds with its int32
+/// lanes.
+inline bool weights_on_the_fly_pays(const TileGeometry& g, double adds_per_slot, int lanes,
+                                    double weight_bytes) {
   constexpr double kCachedWeightBytes = 16.0 * (1 << 20);
   const double max_work = lanes / 2.0;
   return g.tiles_per_block <= kernels::kTapsRows &&
          static_cast<double>(g.tiles_per_block) + adds_per_slot <= max_work &&
-         4.0 * g.T * static_cast<double>(g.in_channels) * static_cast<double>(g.out_channels) >
+         weight_bytes * g.T * static_cast<double>(g.in_channels) *
+                 static_cast<double>(g.out_channels) >
              kCachedWeightBytes;
 }
 
-/// The int8 operators transform their weights at plan time only.
+/// The quantized operator transforms its weights at plan time only.
 inline void check_weights_transformed(const char* who, const ConvOptions& options) {
   if (options.weight_path == WeightPath::on_the_fly) {
     throw Error(std::string(who) +
-                ": weight_path = on_the_fly is offered by the fp32 operator only (the int8 "
-                "operators transform their weights at plan time)");
+                ": weight_path = on_the_fly is offered by the fp32 and exact int8 operators only "
+                "(the quantized operator quantizes its transformed weights at plan time)");
   }
 }
 
@@ -183,7 +189,7 @@ class Conv2d<float, Algorithm, Target> {
                                .product_bytes = sizeof(float)});
     on_the_fly_ = options.weight_path == WeightPath::on_the_fly ||
                   (options.weight_path == WeightPath::automatic &&
-                   detail::weights_on_the_fly_pays(geometry_, kAddsPerSlot, kLanes));
+                   detail::weights_on_the_fly_pays(geometry_, kAddsPerSlot, kLanes, sizeof(float)));
     // On the fly, one item runs every slot of a panel (the fused order).
     fuse_ = on_the_fly_ || detail::fuse_panels(geometry_, sizeof(float));
     if (on_the_fly_) {

@@ -44,6 +44,14 @@
 /// (in_channels * R * R * 128 * 128 + |bias| > 2^31 - 1; 255 * 128 for
 /// uint8).
 ///
+/// Weights (ConvOptions::weight_path): transformed once at plan time into
+/// T x Cin x Cout int16 values; or, on the int32 product path with one
+/// channel group, kept as int8 taps widened to int16 and combined into each
+/// slot's weight inside the element-wise kernel (kernels/gemm_taps.hpp),
+/// exactly the same values (SFC's weight transform is ternary): for layers
+/// with few tiles whose transformed weights would stream from memory
+/// (batch 1 at 14x14 or 7x7 with 256 or more channels).
+///
 /// Winograd's transforms are fractional: exact int8 Winograd is not offered
 /// here (the type fails to compile with a message).
 ///
@@ -65,6 +73,7 @@
 #include "sfc/core/parallel.hpp"
 #include "sfc/kernels/exact_divisor.hpp"
 #include "sfc/kernels/gemm_s16.hpp"
+#include "sfc/kernels/gemm_taps.hpp"
 #include "sfc/kernels/int_ops.hpp"
 #include "sfc/kernels/simd.hpp"
 #include "sfc/kernels/tile_transform.hpp"
@@ -122,7 +131,6 @@ class ExactConv2d {
       : shape_(shape), options_(options), zero_point_(zero_point) {
     throw_if_error(shape.validate(), kWho);
     detail::check_kernel(kWho, shape, R);
-    detail::check_weights_transformed(kWho, options);
     if (zero_point < 0 || zero_point > 255 || (std::is_same_v<In, std::int8_t> && zero_point != 0)) {
       throw Error(std::string(kWho) + ": zero point " + std::to_string(zero_point) +
                   " is outside the input type's range");
@@ -146,8 +154,28 @@ class ExactConv2d {
                                .gemm_rows = Target::s16_gemm_rows,
                                .input_bytes = sizeof(std::int16_t),
                                .product_bytes = product_bytes()});
-    fuse_ = detail::fuse_panels(geometry_, product_bytes());
-    pack_weights(weights);
+    // On the fly: int32 products of one channel group (the kernel sums every
+    // input channel into one int32 accumulator).
+    const bool can_form = product_bits() == 32 && int32_groups() == 1;
+    if (options.weight_path == WeightPath::on_the_fly && !can_form) {
+      throw Error(std::string(kWho) +
+                  ": weight_path = on_the_fly needs the int32 product path of one channel group "
+                  "(at most " +
+                  std::to_string(int32_group_channels) +
+                  " input channels for this algorithm and input type), got in_channels = " +
+                  std::to_string(shape.in_channels));
+    }
+    on_the_fly_ = options.weight_path == WeightPath::on_the_fly ||
+                  (options.weight_path == WeightPath::automatic && can_form &&
+                   detail::weights_on_the_fly_pays(geometry_, kAddsPerSlot, Target::i32_lanes,
+                                                   sizeof(std::int16_t)));
+    // On the fly, one item runs every slot of a panel (the fused order).
+    fuse_ = on_the_fly_ || detail::fuse_panels(geometry_, product_bytes());
+    if (on_the_fly_) {
+      pack_taps(weights);
+    } else {
+      pack_weights(weights);
+    }
     // The output stage adds bias - zero_point * (sum of the channel's weights).
     bias_ = AlignedBuffer<std::int64_t>(static_cast<std::size_t>(geometry_.out_channels_padded));
     for (std::int64_t o = 0; o < shape.out_channels; ++o) {
@@ -185,6 +213,9 @@ class ExactConv2d {
     const std::int64_t groups = int32_groups();
     return groups <= max_int32_groups ? 32 : 64;
   }
+
+  /// Whether the weights are formed on the fly (see WeightPath).
+  bool weights_on_the_fly() const noexcept { return on_the_fly_; }
 
   /// The zero point of the input (0 for int8).
   std::int32_t zero_point() const noexcept { return zero_point_; }
@@ -252,6 +283,10 @@ class ExactConv2d {
   static constexpr int kPanel = Target::s16_panel;
   static constexpr int kChunkPairs = static_cast<int>(channels_per_int32_sum / 2);
   using V16 = typename Target::i16;
+  using TapsP = kernels::TapsS16<Target>;
+  using TapsLayout = kernels::TapsData<Target, Target::i16_lanes>;
+  /// Additions per slot of forming the weights from the taps.
+  static constexpr double kAddsPerSlot = static_cast<double>(Maps::slot_taps.nnz - T) / T;
   /// Bytes of products per (slot, tile, output channel): every int32 group
   /// keeps its own, or one int64.
   std::int64_t product_bytes() const noexcept { return product_bits() == 32 ? 4 * int32_groups() : 8; }
@@ -283,14 +318,35 @@ class ExactConv2d {
       }
   }
 
+  /// Channel pairs of the taps: ceil(in_channels / 2).
+  std::int64_t tap_pairs() const noexcept { return (shape_.in_channels + 1) / 2; }
+
+  /// taps[((o / i32_lanes * tap_pairs() + i / 2) * R * R + e) * i16_lanes +
+  /// 2 * (o % i32_lanes) + i % 2] = w[o][i] at tap e, zero beyond Cout and
+  /// Cin (kernels/gemm_taps.hpp).
+  void pack_taps(std::span<const std::int8_t> w) {
+    const std::int64_t Cin = shape_.in_channels, Cout = shape_.out_channels;
+    const std::int64_t vectors = geometry_.out_channels_padded / Target::i32_lanes;
+    const std::int64_t pairs = tap_pairs();
+    packed_ = AlignedBuffer<std::int16_t>(
+        static_cast<std::size_t>(product_or_throw({vectors, pairs, R * R, Target::i16_lanes})));
+    for (std::int64_t o = 0; o < Cout; ++o)
+      for (std::int64_t i = 0; i < Cin; ++i)
+        for (std::int64_t e = 0; e < R * R; ++e)
+          packed_.data()[((o / Target::i32_lanes * pairs + i / 2) * R * R + e) * Target::i16_lanes +
+                         2 * (o % Target::i32_lanes) + i % 2] =
+              w[static_cast<std::size_t>((o * Cin + i) * R * R + e)];
+  }
+
   // The per-tile stages are functions of their own, not lambdas of
   // compute_with: the unrolled transforms are then compiled once per class
   // (input) and product width (output), not once more per output type.
 
   /// Data transform of the tile whose window starts at src (one vector of
   /// input channels; rows in_row apart, pixels Cp apart): product q to
-  /// dst + q * Cp.
-  static void transform_tile(const In* src, std::int64_t in_row, std::int64_t Cp, std::int16_t* dst) {
+  /// dst + q * q_stride.
+  static void transform_tile(const In* src, std::int64_t in_row, std::int64_t Cp, std::int16_t* dst,
+                             std::int64_t q_stride) {
     kernels::InputTransform<algorithm_2d, kernels::I16Ops<Target>>::apply(
         [&](int a, int b) {
           if constexpr (std::is_same_v<In, std::int8_t>) {
@@ -299,7 +355,7 @@ class ExactConv2d {
             return Target::load_u8(src + a * in_row + b * Cp);
           }
         },
-        [&](int q, V16 v) { Target::store_i16(dst + q * Cp, v); });
+        [&](int q, V16 v) { Target::store_i16(dst + q * q_stride, v); });
   }
 
   /// Output transform of one tile (one vector of output channels): for each
@@ -384,16 +440,42 @@ class ExactConv2d {
 
     // Products per group as detail::product_offset lays them out.
     static_assert(kPanel % kOutLanes == 0, "a weight panel must hold whole output vectors");
+    // On the fly (int32 products only), as in the fp32 operator
+    // (layers/conv2d.hpp): the data in the kernel's layout, grouped as for a
+    // whole block; threads split the panels, and the tiles only where there
+    // are fewer panels than threads.
+    const bool on_the_fly = on_the_fly_;
+    const TapsLayout taps_data{g.tiles_per_block, T, Cp};
+    const int tap_channels = static_cast<int>(2 * tap_pairs());
     detail::run_tiled(
-        g, threads, fuse_, detail::split_tiles_for(g, sizeof(std::int16_t)), input,
+        g, threads, fuse_, !on_the_fly && detail::split_tiles_for(g, sizeof(std::int16_t)), input,
         options_.input_layout, output, options_.output_layout, staged_in, staged_out, in_chunks,
         panels, kPanel / kOutLanes,
         [&](std::int64_t t, std::int64_t c, const In* window) {
-          transform_tile(window + c * Target::i16_lanes, in_row, Cp,
-                         transformed + t * T * Cp + c * Target::i16_lanes);
+          if (on_the_fly) {
+            transform_tile(window + c * Target::i16_lanes, in_row, Cp,
+                           transformed + taps_data.offset(t, c),
+                           taps_data.group_size(t) * Target::i16_lanes);
+          } else {
+            transform_tile(window + c * Target::i16_lanes, in_row, Cp,
+                           transformed + t * T * Cp + c * Target::i16_lanes, Cp);
+          }
         },
         [&](std::int64_t p, std::int64_t q0, std::int64_t q1, std::int64_t begin,
             std::int64_t end) {
+          if constexpr (std::is_same_v<P, std::int32_t>) {
+            if (on_the_fly) {  // fused: q0 = 0, q1 = T; one group
+              constexpr int kVectors = kPanel / Target::i32_lanes;
+              for (std::int64_t v = p * kVectors; v < (p + 1) * kVectors; ++v) {
+                kernels::taps_gemm<Target, algorithm_2d, TapsP>(
+                    static_cast<int>(begin), static_cast<int>(end), tap_channels, taps_data,
+                    packed + v * tap_pairs() * R * R * Target::i16_lanes, transformed,
+                    products + detail::product_offset(g, kPanel, begin, 0, v * Target::i32_lanes),
+                    T * kPanel, kPanel);
+              }
+              return;
+            }
+          }
           const int rows = static_cast<int>(end - begin);
           for (std::int64_t q = q0; q < q1; ++q) {
             const std::int16_t* a = transformed + begin * T * Cp + q * Cp;
@@ -425,7 +507,8 @@ class ExactConv2d {
   std::int32_t zero_point_ = 0;
   detail::TileGeometry geometry_;
   bool fuse_ = false;  ///< run_tiled fuses (fixed at plan time: the weight order depends on it)
-  AlignedBuffer<std::int16_t> packed_;
+  bool on_the_fly_ = false;             ///< weights formed from the taps in the kernel
+  AlignedBuffer<std::int16_t> packed_;  ///< transformed weights, or the taps (pack_taps)
   AlignedBuffer<std::int64_t> bias_;  ///< bias - zero_point * (sum of weights), per channel
   AlignedBuffer<std::int32_t> bias32_;  ///< the same in int32, for the int32 path only
 };

@@ -140,6 +140,17 @@ struct Avx2 {
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
   }
   static void store_i32(std::int32_t* p, i32 a) noexcept { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), a); }
+  /// As Avx512's (`vpmaddwd`, or `vpdpwssd` with AVX-VNNI).
+  static i16 load_i16(const std::int16_t* p) noexcept {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  }
+  static i32 dot_pairs_i32(i32 acc, std::int32_t pair, i16 w) noexcept {
+#if defined(__AVXVNNI__)
+    return _mm256_dpwssd_avx_epi32(acc, _mm256_set1_epi32(pair), w);
+#else
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_set1_epi32(pair), w));
+#endif
+  }
   static i32 add_i32(i32 a, i32 b) noexcept { return _mm256_add_epi32(a, b); }
   static i32 sub_i32(i32 a, i32 b) noexcept { return _mm256_sub_epi32(a, b); }
   static i32 neg_i32(i32 a) noexcept { return _mm256_sub_epi32(_mm256_setzero_si256(), a); }

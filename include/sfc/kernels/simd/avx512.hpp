@@ -148,6 +148,14 @@ struct Avx512 {
   static i32 zero_i32() noexcept { return _mm512_setzero_si512(); }
   static i32 load_i32(const std::int32_t* p) noexcept { return _mm512_loadu_si512(p); }
   static void store_i32(std::int32_t* p, i32 a) noexcept { _mm512_storeu_si512(p, a); }
+  /// int16 weights for the exact kernel that forms them on the fly
+  /// (kernels/gemm_taps.hpp): i16_lanes values, and acc + in each int32
+  /// lane j the two products w[2j] * low half of `pair` + w[2j + 1] * high
+  /// half (`vpdpwssd`, wrapping).
+  static i16 load_i16(const std::int16_t* p) noexcept { return _mm512_loadu_si512(p); }
+  static i32 dot_pairs_i32(i32 acc, std::int32_t pair, i16 w) noexcept {
+    return _mm512_dpwssd_epi32(acc, _mm512_set1_epi32(pair), w);
+  }
   static i32 add_i32(i32 a, i32 b) noexcept { return _mm512_add_epi32(a, b); }
   static i32 sub_i32(i32 a, i32 b) noexcept { return _mm512_sub_epi32(a, b); }
   static i32 neg_i32(i32 a) noexcept { return _mm512_sub_epi32(_mm512_setzero_si512(), a); }

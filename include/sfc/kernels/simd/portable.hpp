@@ -194,6 +194,23 @@ struct Portable {
     return r;
   }
   static void store_i32(std::int32_t* p, const i32& a) noexcept { std::memcpy(p, a.v, sizeof a.v); }
+  /// As Avx512's: i16_lanes int16 values; acc + w[2j] * low half of
+  /// `pair` + w[2j + 1] * high half in int32 lane j, wrapping.
+  static i16 load_i16(const std::int16_t* p) noexcept {
+    i16 r;
+    std::memcpy(r.v, p, sizeof r.v);
+    return r;
+  }
+  static i32 dot_pairs_i32(const i32& acc, std::int32_t pair, const i16& w) noexcept {
+    const auto lo = static_cast<std::int16_t>(static_cast<std::uint32_t>(pair) & 0xFFFFu);
+    const auto hi = static_cast<std::int16_t>(static_cast<std::uint32_t>(pair) >> 16);
+    i32 r;
+    for (int j = 0; j < i32_lanes; ++j)
+      r.v[j] = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc.v[j]) +
+                                         static_cast<std::uint32_t>(lo * w.v[2 * j]) +
+                                         static_cast<std::uint32_t>(hi * w.v[2 * j + 1]));
+    return r;
+  }
   template <class F>
   static i32 map_i32(const i32& a, const i32& b, F f) noexcept {
     i32 r;
