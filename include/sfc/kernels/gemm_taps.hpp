@@ -52,6 +52,11 @@ namespace sfc::kernels {
 /// the weights again).
 inline constexpr int kTapsRows = 4;
 
+/// Additions per slot (on average) of forming the weights from the taps.
+template <class A2>
+inline constexpr double taps_adds_per_slot =
+    static_cast<double>(TileMaps<A2>::slot_taps.nnz - TileMaps<A2>::T) / TileMaps<A2>::T;
+
 /// Accumulators per slot group: the target's GEMM register block less 4
 /// (for the weight being formed and the taps): 20 on AVX-512, 8 on AVX2.
 template <class S>

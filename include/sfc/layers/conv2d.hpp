@@ -187,9 +187,11 @@ class Conv2d<float, Algorithm, Target> {
                                .gemm_rows = Target::gemm_rows,
                                .input_bytes = sizeof(float),
                                .product_bytes = sizeof(float)});
-    on_the_fly_ = options.weight_path == WeightPath::on_the_fly ||
-                  (options.weight_path == WeightPath::automatic &&
-                   detail::weights_on_the_fly_pays(geometry_, kAddsPerSlot, kLanes, sizeof(float)));
+    on_the_fly_ =
+        options.weight_path == WeightPath::on_the_fly ||
+        (options.weight_path == WeightPath::automatic &&
+         detail::weights_on_the_fly_pays(geometry_, kernels::taps_adds_per_slot<algorithm_2d>,
+                                         kLanes, sizeof(float)));
     // On the fly, one item runs every slot of a panel (the fused order).
     fuse_ = on_the_fly_ || detail::fuse_panels(geometry_, sizeof(float));
     if (on_the_fly_) {
@@ -241,9 +243,6 @@ class Conv2d<float, Algorithm, Target> {
   static constexpr int kPanel = kernels::panel_width<Target>;
   static constexpr std::size_t kAlignSlack = AlignedBuffer<float>::alignment / sizeof(float);
   static constexpr std::int64_t kMaxChannels = std::int64_t{1} << 24;
-  /// Additions per slot of forming the weights from the taps.
-  static constexpr double kAddsPerSlot =
-      static_cast<double>(kernels::TileMaps<algorithm_2d>::slot_taps.nnz - T) / T;
   using V = typename Target::f32;
   using Ops = kernels::F32Ops<Target>;
   using Input = kernels::InputTransform<algorithm_2d, Ops>;

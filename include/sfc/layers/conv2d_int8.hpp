@@ -165,10 +165,11 @@ class ExactConv2d {
                   " input channels for this algorithm and input type), got in_channels = " +
                   std::to_string(shape.in_channels));
     }
-    on_the_fly_ = options.weight_path == WeightPath::on_the_fly ||
-                  (options.weight_path == WeightPath::automatic && can_form &&
-                   detail::weights_on_the_fly_pays(geometry_, kAddsPerSlot, Target::i32_lanes,
-                                                   sizeof(std::int16_t)));
+    on_the_fly_ =
+        options.weight_path == WeightPath::on_the_fly ||
+        (options.weight_path == WeightPath::automatic && can_form &&
+         detail::weights_on_the_fly_pays(geometry_, kernels::taps_adds_per_slot<algorithm_2d>,
+                                         Target::i32_lanes, sizeof(std::int16_t)));
     // On the fly, one item runs every slot of a panel (the fused order).
     fuse_ = on_the_fly_ || detail::fuse_panels(geometry_, product_bytes());
     if (on_the_fly_) {
@@ -285,8 +286,6 @@ class ExactConv2d {
   using V16 = typename Target::i16;
   using TapsP = kernels::TapsS16<Target>;
   using TapsLayout = kernels::TapsData<Target, Target::i16_lanes>;
-  /// Additions per slot of forming the weights from the taps.
-  static constexpr double kAddsPerSlot = static_cast<double>(Maps::slot_taps.nnz - T) / T;
   /// Bytes of products per (slot, tile, output channel): every int32 group
   /// keeps its own, or one int64.
   std::int64_t product_bytes() const noexcept { return product_bits() == 32 ? 4 * int32_groups() : 8; }

@@ -150,8 +150,9 @@ struct Avx512 {
   static void store_i32(std::int32_t* p, i32 a) noexcept { _mm512_storeu_si512(p, a); }
   /// int16 weights for the exact kernel that forms them on the fly
   /// (kernels/gemm_taps.hpp): i16_lanes values, and acc + in each int32
-  /// lane j the two products w[2j] * low half of `pair` + w[2j + 1] * high
-  /// half (`vpdpwssd`, wrapping).
+  /// lane j the two products w[2j] * x0 + w[2j + 1] * x1 (`vpdpwssd`,
+  /// wrapping), where `pair` holds the bytes of the int16 values x0, x1 as
+  /// they lie in memory (x0 the low half).
   static i16 load_i16(const std::int16_t* p) noexcept { return _mm512_loadu_si512(p); }
   static i32 dot_pairs_i32(i32 acc, std::int32_t pair, i16 w) noexcept {
     return _mm512_dpwssd_epi32(acc, _mm512_set1_epi32(pair), w);

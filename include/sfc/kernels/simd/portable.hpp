@@ -194,16 +194,18 @@ struct Portable {
     return r;
   }
   static void store_i32(std::int32_t* p, const i32& a) noexcept { std::memcpy(p, a.v, sizeof a.v); }
-  /// As Avx512's: i16_lanes int16 values; acc + w[2j] * low half of
-  /// `pair` + w[2j + 1] * high half in int32 lane j, wrapping.
+  /// As Avx512's: i16_lanes int16 values; acc + w[2j] * x0 + w[2j + 1] * x1
+  /// in int32 lane j, wrapping, where `pair` holds the bytes of the two
+  /// int16 values x0, x1 as they lie in memory (whatever the byte order).
   static i16 load_i16(const std::int16_t* p) noexcept {
     i16 r;
     std::memcpy(r.v, p, sizeof r.v);
     return r;
   }
   static i32 dot_pairs_i32(const i32& acc, std::int32_t pair, const i16& w) noexcept {
-    const auto lo = static_cast<std::int16_t>(static_cast<std::uint32_t>(pair) & 0xFFFFu);
-    const auto hi = static_cast<std::int16_t>(static_cast<std::uint32_t>(pair) >> 16);
+    std::int16_t x[2];
+    std::memcpy(x, &pair, sizeof x);
+    const std::int32_t lo = x[0], hi = x[1];
     i32 r;
     for (int j = 0; j < i32_lanes; ++j)
       r.v[j] = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc.v[j]) +
