@@ -86,6 +86,17 @@ TEST(ConvF32WeightPath, AutomaticFormsWeightsOnTheFlyWhereTheyWouldStream) {
   const std::vector<float> w(static_cast<std::size_t>(s.weight_elements()), 0.5f);
   EXPECT_FALSE((sfc::Conv2d<float, sfc::Winograd<4, 3>>(s, w).weights_on_the_fly()));
   EXPECT_EQ((sfc::Conv2d<float, sfc::SFC<6, 6, 3>>(s, w).weights_on_the_fly()), wide);
+  // Blocks of 2 and 3 tiles form every weight 2 and 3 times (register
+  // blocks of 1 or kernels::kTapsRows tiles): 2 + 2 x 2.7 additions per
+  // slot still pays with 16 lanes, 3 + 3 x 2.7 does not.
+  const auto wide_plan = [](std::int64_t tiles) {
+    const auto s = sfc::Conv2dShape::same(1, 512, 512, 7, 7 * tiles, 3, 3);
+    const std::vector<float> w(static_cast<std::size_t>(s.weight_elements()), 0.5f);
+    return Conv(s, w).weights_on_the_fly();
+  };
+  EXPECT_EQ(wide_plan(2), wide);
+  EXPECT_FALSE(wide_plan(3));
+  EXPECT_EQ(wide_plan(4), wide);
 }
 
 // Targets of 8 lanes stream half the bytes per weight vector for the same

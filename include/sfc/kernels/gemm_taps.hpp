@@ -22,10 +22,15 @@
 /// (zero beyond Cout and Cin): fp32 k a channel, j an output channel; int16
 /// k a channel pair, j = 2 * output channel + (0, 1) for the pair's
 /// channels. The transformed data are laid out for this kernel (TapsData):
-/// a block's tiles in groups of up to kTapsRows, and within a group, per
-/// chunk of `lanes` input channels, slot by slot, the group's tiles side by
-/// side, so that every broadcast of a register block sits at a constant
-/// offset from one pointer. The product of tile t, slot q, output vector v
+/// a block's tiles in groups of kTapsRows, the last tiles % kTapsRows tiles
+/// each a group of its own, and within a group, per chunk of `lanes` input
+/// channels, slot by slot, the group's tiles side by side, so that every
+/// broadcast of a register block sits at a constant offset from one
+/// pointer. A group is one register block: the kernel is compiled for two
+/// block heights only, 1 and kTapsRows tiles (GCC 12 takes ~3 s per height
+/// and operator on AVX-512, ~8 s on the portable target), and a block of 2
+/// or 3 tiles forms the weights 2 or 3 times (taps_formations; a layer has
+/// at most one such block). The product of tile t, slot q, output vector v
 /// goes to c[t * ldc_t + q * ldc_q] (lanes contiguous).
 ///
 /// Measured (bench/RESULTS.md): each broadcast data value (pair) feeds one
@@ -52,6 +57,12 @@ namespace sfc::kernels {
 /// the weights again).
 inline constexpr int kTapsRows = 4;
 
+/// Times the on-the-fly kernel forms each weight vector for a block of
+/// `tiles` tiles: once per group of kTapsRows, once per tile after them.
+constexpr std::int64_t taps_formations(std::int64_t tiles) noexcept {
+  return tiles / kTapsRows + tiles % kTapsRows;
+}
+
 /// Additions per slot (on average) of forming the weights from the taps.
 template <class A2>
 inline constexpr double taps_adds_per_slot =
@@ -64,20 +75,22 @@ inline constexpr int taps_accumulators = std::max(4, S::gemm_rows * S::gemm_vect
 
 /// Where the on-the-fly kernel reads the transformed data of a block of
 /// `tiles` tiles with `cp` padded input channels (a multiple of Lanes) and T
-/// slots: groups of kTapsRows tiles (the last one smaller), each holding,
-/// per chunk of Lanes channels and slot, its tiles' chunks side by side.
-/// Lanes: the data values per vector (S::f32_lanes floats, S::i16_lanes
-/// int16 values).
+/// slots: groups of kTapsRows tiles, then one group per remaining tile,
+/// each holding, per chunk of Lanes channels and slot, its tiles' chunks
+/// side by side. Lanes: the data values per vector (S::f32_lanes floats,
+/// S::i16_lanes int16 values).
 template <class S, int Lanes = S::f32_lanes>
 struct TapsData {
   std::ptrdiff_t tiles, T, cp;
 
+  /// Tiles in the groups of kTapsRows.
+  std::ptrdiff_t grouped() const { return tiles / kTapsRows * kTapsRows; }
   /// First tile of the group of tile t.
-  std::ptrdiff_t group_start(std::ptrdiff_t t) const { return t / kTapsRows * kTapsRows; }
-  /// Tiles in the group of tile t.
-  std::ptrdiff_t group_size(std::ptrdiff_t t) const {
-    return std::min<std::ptrdiff_t>(kTapsRows, tiles - group_start(t));
+  std::ptrdiff_t group_start(std::ptrdiff_t t) const {
+    return t < grouped() ? t / kTapsRows * kTapsRows : t;
   }
+  /// Tiles in the group of tile t (kTapsRows or 1).
+  std::ptrdiff_t group_size(std::ptrdiff_t t) const { return t < grouped() ? kTapsRows : 1; }
   /// Element (tile t, slot q, input channel chunk * Lanes + j) sits at
   /// offset(t, chunk) + q * group_size(t) * Lanes + j.
   std::ptrdiff_t offset(std::ptrdiff_t t, std::ptrdiff_t chunk) const {
@@ -276,12 +289,14 @@ void taps_gemm(int begin, int end, int cin, const TapsData<S, P::lanes>& data,
     const int first = static_cast<int>(data.group_start(m));
     const int size = static_cast<int>(data.group_size(m));
     const int stop = std::min(end, first + size);
-    static_for<kTapsRows>([&](auto r) {
-      if (size == r + 1) {
-        taps_gemm_block<P, S, A2, r + 1>(cin, taps, a + data.offset(first, 0), m - first,
-                                         stop - first, c + (m - begin) * ldc_t, ldc_t, ldc_q);
-      }
-    });
+    const typename P::data* x = a + data.offset(first, 0);
+    typename P::product* out = c + (m - begin) * ldc_t;
+    if (size == kTapsRows) {
+      taps_gemm_block<P, S, A2, kTapsRows>(cin, taps, x, m - first, stop - first, out, ldc_t,
+                                           ldc_q);
+    } else {
+      taps_gemm_block<P, S, A2, 1>(cin, taps, x, 0, 1, out, ldc_t, ldc_q);
+    }
     m = stop;
   }
 }

@@ -104,8 +104,9 @@ namespace detail {
 /// stream from memory on every call) and a block has at most kernels::kTapsRows tiles. Then, per
 /// input channel and output vector, the transformed weights cost ~5 T cycles of memory traffic with
 /// 16 lanes (T vectors of 64 bytes at ~12.5 bytes per cycle; half with 8 lanes) and the on-the-fly
-/// kernel ~0.5-0.65 (tiles + adds_per_slot) T cycles of arithmetic whatever
-/// the width: it pays while tiles + adds_per_slot stays below ~lanes / 2
+/// kernel ~0.5-0.65 (tiles + formations * adds_per_slot) T cycles of
+/// arithmetic whatever the width (formations: kernels::taps_formations, 1
+/// for 1 or 4 tiles): it pays while that sum stays below ~lanes / 2
 /// (measured on Zen 5, bench/RESULTS.md; AVX-512: SFC-6(7x7) at 1, 2 and 4
 /// tiles, 2.7 additions per slot, 1.5-4.7x faster; SFC-6(6x6) at 4 tiles,
 /// 3.6, 1.7x; SFC-4 at 4 tiles, 3.3, 1.4x; Winograd F(4x4) at 4 tiles, 4.4
@@ -119,8 +120,9 @@ inline bool weights_on_the_fly_pays(const TileGeometry& g, double adds_per_slot,
                                     double weight_bytes) {
   constexpr double kCachedWeightBytes = 16.0 * (1 << 20);
   const double max_work = lanes / 2.0;
+  const double formations = static_cast<double>(kernels::taps_formations(g.tiles_per_block));
   return g.tiles_per_block <= kernels::kTapsRows &&
-         static_cast<double>(g.tiles_per_block) + adds_per_slot <= max_work &&
+         static_cast<double>(g.tiles_per_block) + formations * adds_per_slot <= max_work &&
          weight_bytes * g.T * static_cast<double>(g.in_channels) *
                  static_cast<double>(g.out_channels) >
              kCachedWeightBytes;
@@ -307,9 +309,9 @@ class Conv2d<float, Algorithm, Target> {
 
     const bool on_the_fly = on_the_fly_;
     // On the fly, the data in the kernel's layout, grouped as for a whole
-    // block (a layer's last block may have fewer tiles: its last group then
-    // computes with an earlier, full block's data for the missing tiles and
-    // stores only its own).
+    // block (a layer's last block may have fewer tiles: a group of
+    // kTapsRows it ends inside then computes with an earlier, full block's
+    // data for the missing tiles and stores only its own).
     const kernels::TapsData<Target> taps_data{g.tiles_per_block, T, Cp};
     // On the fly, threads split the panels, and the tiles only where there
     // are fewer panels than threads: each thread forms every weight again
