@@ -14,7 +14,7 @@ namespace {
 using sfc::SFC;
 
 #if defined(SFC_SIMD_HAS_AVX2)
-TEST(ConvF32Targets, Avx2) { sfc::testing::sweep_all_algorithms_f32<sfc::simd::Avx2>(); }
+TEST(ConvF32Targets, Avx2) { sfc::testing::sweep_target_f32<sfc::simd::Avx2>(); }
 #endif
 
 TEST(ConvF32Targets, NestedForms) {
