@@ -28,9 +28,10 @@
 /// broadcast of a register block sits at a constant offset from one
 /// pointer. A group is one register block: the kernel is compiled for two
 /// block heights only, 1 and kTapsRows tiles (GCC 12 takes ~3 s per height
-/// and operator on AVX-512, ~8 s on the portable target), and a block of 2
-/// or 3 tiles forms the weights 2 or 3 times (taps_formations; a layer has
-/// at most one such block). The product of tile t, slot q, output vector v
+/// and operator on AVX-512, ~8 s on the portable target), and each tile
+/// beyond a block's last whole group forms the weights once more
+/// (taps_formations; the automatic choice counts it). The product of tile
+/// t, slot q, output vector v
 /// goes to c[t * ldc_t + q * ldc_q] (lanes contiguous).
 ///
 /// Measured (bench/RESULTS.md): each broadcast data value (pair) feeds one
