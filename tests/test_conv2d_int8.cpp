@@ -1,8 +1,12 @@
-// Exact int8 convolution operator: every SFC algorithm of the paper, on the
-// native, portable and AVX2 SIMD targets, equals direct int8 convolution bit
-// for bit (see conv_int8_tester.hpp for the sweep); Cin up to 2048 at the
-// extremes; validation of the int32 output range. uint8 input and
-// requantized outputs: test_conv2d_int8_io.cpp.
+// Exact 8-bit convolution operator on the native target: every SFC
+// algorithm of the paper equals direct int8 convolution bit for bit (see
+// conv_int8_tester.hpp for the sweeps), with int8 input and uint8 input
+// with a zero point, int32 and requantized int8 / uint8 outputs; Cin up to
+// 2048 at the extremes; validation of the int32 output range, zero points,
+// scales and the uint8 output range. The portable and AVX2 targets and the
+// rounding of sfc::Requantization: test_conv2d_int8_targets.cpp (a file of
+// its own, so that it compiles in parallel with this one; this file holds
+// every native operator, so that each is compiled once).
 
 #include <gtest/gtest.h>
 
@@ -33,27 +37,22 @@ TYPED_TEST(ConvInt8, SweepNativeWeightsOnTheFly) {
   sfc::testing::sweep_int8<TypeParam>(/*quick=*/false, sfc::WeightPath::on_the_fly);
 }
 
-// The portable target in an optimized native build (the portable pass of
-// scripts/test.sh runs SweepNative on it for every algorithm); two
-// algorithms, 3x3 and 7x7.
-#if defined(SFC_SIMD_HAS_AVX512)
-TEST(ConvInt8Targets, Portable) {
-  for (const auto path : {sfc::WeightPath::automatic, sfc::WeightPath::on_the_fly}) {
-    sfc::testing::sweep_int8<sfc::SFC<6, 7, 3>, sfc::simd::Portable>(/*quick=*/true, path);
-    sfc::testing::sweep_int8<sfc::SFC<6, 4, 7>, sfc::simd::Portable>(/*quick=*/true, path);
-  }
-}
+// uint8 input and requantized outputs: every paper algorithm in native
+// builds; in the portable sanitizer build (scripts/test.sh pass 2), where
+// compiling these pipelines costs most, a 3x3 and the 7x7 one (the stages
+// tested here are shared by all).
+template <class A>
+class ConvInt8IO : public ::testing::Test {};
+#if defined(SFC_SIMD_HAS_AVX2) || defined(SFC_SIMD_HAS_AVX512)
+using IOAlgorithms = Algorithms;
+#else
+using IOAlgorithms = ::testing::Types<sfc::SFC<6, 7, 3>, sfc::SFC<6, 4, 7>>;
 #endif
-// The AVX2 target (the native one of an AVX2-only build), here from an
-// AVX-512 build.
-#if defined(SFC_SIMD_HAS_AVX512) && defined(SFC_SIMD_HAS_AVX2)
-TEST(ConvInt8Targets, Avx2) {
-  for (const auto path : {sfc::WeightPath::automatic, sfc::WeightPath::on_the_fly}) {
-    sfc::testing::sweep_int8<sfc::SFC<6, 7, 3>, sfc::simd::Avx2>(/*quick=*/true, path);
-    sfc::testing::sweep_int8<sfc::SFC<6, 4, 7>, sfc::simd::Avx2>(/*quick=*/true, path);
-  }
+TYPED_TEST_SUITE(ConvInt8IO, IOAlgorithms);
+
+TYPED_TEST(ConvInt8IO, InputTypesAndRequantization) {
+  sfc::testing::sweep_int8_input_output<TypeParam>();
 }
-#endif
 
 // The channel chunk comes from the growth bounds (DESIGN.md 1.4).
 TEST(ConvInt8Bounds, ChannelsPerInt32Sum) {
@@ -212,6 +211,51 @@ TEST(ConvInt8InPlaceOutput, NhwcWholeTilesAcrossImageGroups) {
         .threads(threads)
         .template test<sfc::SFC<6, 7, 3>>();
   }
+}
+
+TEST(Requantization, Errors) {
+  EXPECT_THROW(sfc::Requantization(std::vector<float>{}), sfc::Error);
+  for (const float bad : {0.0f, -1.0f, NAN, INFINITY})
+    EXPECT_THROW(sfc::Requantization(std::vector<float>{1.0f, bad}), sfc::Error);
+  const std::vector<float> two{1.0f, 2.0f};
+  EXPECT_THROW(sfc::Requantization(two).check<std::int8_t>(3, "test"), sfc::Error);
+  EXPECT_NO_THROW(sfc::Requantization(two).check<std::int8_t>(2, "test"));
+  EXPECT_THROW(sfc::Requantization(two, 128).check<std::int8_t>(2, "test"), sfc::Error);
+  EXPECT_THROW(sfc::Requantization(two, -1).check<std::uint8_t>(2, "test"), sfc::Error);
+  EXPECT_NO_THROW(sfc::Requantization(two, 255).check<std::uint8_t>(2, "test"));
+
+  // Through the operator: wrong scale count, zero point out of range.
+  const auto s = sfc::Conv2dShape::square(1, 2, 3, 6, 3, 1);
+  const std::vector<std::int8_t> w(static_cast<std::size_t>(s.weight_elements()), 1);
+  const sfc::Conv2d<std::int8_t, sfc::SFC<6, 6, 3>> conv(s, w);
+  std::vector<std::int8_t> in(static_cast<std::size_t>(s.input_elements()));
+  std::vector<std::int8_t> out(static_cast<std::size_t>(s.output_elements()));
+  std::vector<std::uint8_t> out_u8(out.size());
+  EXPECT_THROW(conv.run(in, std::span<std::int8_t>(out), sfc::Requantization(two)), sfc::Error);
+  EXPECT_THROW(conv.run(in, std::span<std::uint8_t>(out_u8), sfc::Requantization(two, -5)),
+               sfc::Error);
+  const std::vector<float> three{1.0f, 1.0f, 1.0f};
+  EXPECT_NO_THROW(conv.run(in, std::span<std::int8_t>(out), sfc::Requantization(three)));
+  EXPECT_THROW(
+      conv.run(in, std::span<std::int8_t>(out).first(out.size() - 1), sfc::Requantization(three)),
+      sfc::Error);
+}
+
+TEST(ConvUint8Errors, ZeroPointAndRange) {
+  using Conv = sfc::Conv2d<std::uint8_t, sfc::SFC<6, 7, 3>>;
+  const auto s = sfc::Conv2dShape::square(1, 2, 2, 5, 3, 1);
+  const std::vector<std::int8_t> w(static_cast<std::size_t>(s.weight_elements()));
+  for (const std::int32_t zp : {-1, 256}) EXPECT_THROW(Conv(s, w, {}, zp), sfc::Error);
+  EXPECT_NO_THROW(Conv(s, w, {}, 255));
+  // 3x3, |x - zp| <= 255: |y| <= Cin * 9 * 255 * 128 fits int32 up to 7310 channels.
+  const auto wide = sfc::Conv2dShape::square(1, 7311, 1, 3, 3, 1);
+  const std::vector<std::int8_t> ww(static_cast<std::size_t>(wide.weight_elements()));
+  EXPECT_THROW(Conv(wide, ww, {}, 0), sfc::Error);
+  const auto ok = sfc::Conv2dShape::square(1, 7310, 1, 3, 3, 1);
+  EXPECT_NO_THROW(Conv(
+      ok, std::span<const std::int8_t>(ww).first(static_cast<std::size_t>(ok.weight_elements())),
+      {}, 0));
+  EXPECT_EQ(Conv::channels_per_int32_sum, 203);  // 404 for int8 input
 }
 
 }  // namespace
