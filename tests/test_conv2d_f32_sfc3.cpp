@@ -90,7 +90,7 @@ TEST(ConvF32WeightPath, AutomaticFormsWeightsOnTheFlyWhereTheyWouldStream) {
   // blocks of 1 or kernels::kTapsRows tiles): 2 + 2 x 2.7 additions per
   // slot still pays with 16 lanes, 3 + 3 x 2.7 does not.
   const auto wide_plan = [](std::int64_t tiles) {
-    const auto s = sfc::Conv2dShape::same(1, 512, 512, 7, 7 * tiles, 3, 3);
+    const auto s = sfc::Conv2dShape::same(1, 256, 256, 7, 7 * tiles, 3, 3);
     const std::vector<float> w(static_cast<std::size_t>(s.weight_elements()), 0.5f);
     return Conv(s, w).weights_on_the_fly();
   };
