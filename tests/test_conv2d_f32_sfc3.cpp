@@ -133,8 +133,9 @@ TEST(ConvF32WeightPath, WeightBoundLayerThroughBothPaths) {
 // kernels::kTapsRows tiles: a block of 6 tiles (14x21, SFC-6(7x7)) whose one
 // output panel two threads split at tile 3, inside a group (5.5 M
 // multiply-adds: enough for two threads); and a caller's
-// workspace of exactly workspace_size() floats (the groups round the block
-// up to 8 tiles; ASan checks the bound), giving the same bits as the
+// workspace of exactly workspace_size() floats (the groups, 4 + 1 + 1
+// tiles, fill exactly the block's transformed data; ASan checks the bound),
+// giving the same bits as the
 // internal scratch.
 TEST(ConvF32WeightPath, OnTheFlyBlocksSplitInsideATileGroup) {
   sfc::testing::ConvF32Tester()

@@ -451,14 +451,12 @@ class ExactConv2d {
         options_.input_layout, output, options_.output_layout, staged_in, staged_out, in_chunks,
         panels, kPanel / kOutLanes,
         [&](std::int64_t t, std::int64_t c, const In* window) {
-          if (on_the_fly) {
-            transform_tile(window + c * Target::i16_lanes, in_row, Cp,
-                           transformed + taps_data.offset(t, c),
-                           taps_data.group_size(t) * Target::i16_lanes);
-          } else {
-            transform_tile(window + c * Target::i16_lanes, in_row, Cp,
-                           transformed + t * T * Cp + c * Target::i16_lanes, Cp);
-          }
+          // Slot q of tile t, channel chunk c: at dst + q * q_stride.
+          std::int16_t* dst = on_the_fly ? transformed + taps_data.offset(t, c)
+                                         : transformed + t * T * Cp + c * Target::i16_lanes;
+          const std::int64_t q_stride =
+              on_the_fly ? taps_data.group_size(t) * Target::i16_lanes : Cp;
+          transform_tile(window + c * Target::i16_lanes, in_row, Cp, dst, q_stride);
         },
         [&](std::int64_t p, std::int64_t q0, std::int64_t q1, std::int64_t begin,
             std::int64_t end) {
