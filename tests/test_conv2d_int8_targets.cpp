@@ -18,8 +18,9 @@ namespace {
 
 // The portable target in an optimized native build (the portable pass of
 // scripts/test.sh runs SweepNative on it for every algorithm); two
-// algorithms, 3x3 and 7x7.
-#if defined(SFC_SIMD_HAS_AVX512)
+// algorithms, 3x3 and 7x7. SFC_SKIP_PORTABLE_TARGET_TESTS leaves them out
+// when the portable pass runs too.
+#if defined(SFC_SIMD_HAS_AVX512) && !defined(SFC_TEST_SKIP_PORTABLE_TARGET)
 TEST(ConvInt8Targets, Portable) {
   for (const auto path : {sfc::WeightPath::automatic, sfc::WeightPath::on_the_fly}) {
     sfc::testing::sweep_int8<sfc::SFC<6, 7, 3>, sfc::simd::Portable>(/*quick=*/true, path);
