@@ -7,6 +7,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/install-deps.sh
 
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSFC_NATIVE=ON
+# The build type's flags for the demo (-O3), also where scripts/test.sh
+# configured this directory with its quicker-to-compile CI flags.
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSFC_NATIVE=ON -DSFC_EXAMPLE_OPTIMIZATION=
 cmake --build build/release --target 00_demo -j2
 exec build/release/examples/00_demo "$@"
