@@ -106,7 +106,7 @@ struct Portable {
 
   static f32 zero() noexcept { return f32{}; }
   static f32 broadcast(float x) noexcept {
-    return f32::map(f32{}, [x](auto v) { return v + x; });
+    return f32::generate([x](int) { return x; });
   }
   static f32 load(const float* p) noexcept { return f32::load(p); }
   static void store(float* p, const f32& a) noexcept { a.store(p); }
