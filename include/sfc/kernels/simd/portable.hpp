@@ -23,8 +23,8 @@ namespace portable_detail {
 /// N lanes of T as N * sizeof(T) / 16 GNU vectors of 16 bytes. Element-wise
 /// operations expand over the parts at compile time, so values stay in
 /// registers (arrays of scalars went through memory at -O1, slow to compile
-/// and, under AddressSanitizer, to run). Integer lanes are unsigned: their
-/// arithmetic wraps, as the SIMD targets' does.
+/// and, under AddressSanitizer, to run). With an unsigned T the arithmetic
+/// wraps, as the SIMD targets' does (Portable's int16 and int32 lanes).
 template <class T, int N>
 struct Lanes {
   typedef T Part __attribute__((vector_size(16)));
