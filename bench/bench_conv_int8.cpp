@@ -11,6 +11,9 @@
 //           sfc6_7_3_exact ...   sfc::Conv2d<std::int8_t, Alg>: int8 x int8 ->
 //                                int32, bit-exact; named by Alg::name()
 //           sfc6_7_3_exact_nhwc  the same with NHWC input and output
+//           ..._nhwc_transformed the same with WeightPath::transformed
+//           ..._nhwc_fly         the same with WeightPath::on_the_fly
+//                                (skipped where its products are not int32)
 //           sfc6_7_3_q8 ...      sfc::QuantizedConv2d<Alg> (frequency-wise
 //           wino4_3_q8 ...       quantized transform domain): int8 -> float
 //           sfc6_7_3_q8_nhwc     the same with NHWC input and output
@@ -274,9 +277,10 @@ class SfcExactRunner final : public Runner {
  public:
   using Conv = sfc::Conv2d<std::int8_t, Alg, Target>;
 
-  SfcExactRunner(Problem& p, int threads, sfc::Layout layout)
+  SfcExactRunner(Problem& p, int threads, sfc::Layout layout, sfc::WeightPath path)
       : layout_(layout),
-        conv_(make_conv(p, layout)),
+        path_(path),
+        conv_(make_conv(p, layout, path)),
         input_(input_in(p, layout)),
         output_(to_size(p.shape.output_elements())) {
     run_options_.threads = threads;
@@ -287,19 +291,25 @@ class SfcExactRunner final : public Runner {
   Comparison compare(Problem& p) override { return compare_s32(p, output_, layout_); }
   std::string label() const override {
     return "sfc::Conv2d<int8> " + Alg::display_name() + " " + std::string(sfc::to_string(layout_)) +
-           ", " + Target::name;
+           ", " + Target::name +
+           (path_ == sfc::WeightPath::automatic     ? ""
+            : path_ == sfc::WeightPath::transformed ? ", weights transformed"
+                                                    : ", weights on the fly");
   }
 
  private:
-  static Conv make_conv(const Problem& p, sfc::Layout layout) {
+  static Conv make_conv(const Problem& p, sfc::Layout layout, sfc::WeightPath path) {
     if (!Conv::target::supports_int8()) {
       throw std::runtime_error("this CPU lacks the int8 kernels of the compiled SIMD target");
     }
+    sfc::ConvOptions options = conv_options(layout);
+    options.weight_path = path;
     return Conv(p.shape, std::span<const std::int8_t>(p.weights),
-                std::span<const std::int32_t>(p.bias), conv_options(layout));
+                std::span<const std::int32_t>(p.bias), options);
   }
 
   sfc::Layout layout_;
+  sfc::WeightPath path_;
   Conv conv_;
   std::vector<std::int8_t> input_;
   std::vector<std::int32_t> output_;
@@ -307,9 +317,10 @@ class SfcExactRunner final : public Runner {
 };
 
 template <class Alg, class Target = sfc::simd::Native>
-RunnerFactory sfc_exact_factory(sfc::Layout layout) {
-  return [layout](Problem& p, int threads) -> std::unique_ptr<Runner> {
-    return std::make_unique<SfcExactRunner<Alg, Target>>(p, threads, layout);
+RunnerFactory sfc_exact_factory(sfc::Layout layout,
+                                sfc::WeightPath path = sfc::WeightPath::automatic) {
+  return [layout, path](Problem& p, int threads) -> std::unique_ptr<Runner> {
+    return std::make_unique<SfcExactRunner<Alg, Target>>(p, threads, layout, path);
   };
 }
 #endif
@@ -574,6 +585,11 @@ std::vector<Impl> impls_for([[maybe_unused]] const Layer& layer) {
       exact.template operator()<sfc::SFC<6, 6, 3>>("", nchw);
       exact.template operator()<sfc::SFC<4, 4, 3>>("", nchw);
       exact.template operator()<sfc::SFC<6, 7, 3>>("_nhwc", nhwc);
+      // Both weight paths, whichever the automatic rule picks above.
+      impls.push_back({"sfc6_7_3_exact_nhwc_transformed", false, Check::exact,
+                       sfc_exact_factory<sfc::SFC<6, 7, 3>>(nhwc, sfc::WeightPath::transformed)});
+      impls.push_back({"sfc6_7_3_exact_nhwc_fly", false, Check::exact,
+                       sfc_exact_factory<sfc::SFC<6, 7, 3>>(nhwc, sfc::WeightPath::on_the_fly)});
 #if defined(SFC_SIMD_HAS_AVX2) && defined(SFC_SIMD_HAS_AVX512)
       // The AVX2 kernels, to compare with oneDNN under DNNL_MAX_CPU_ISA=AVX2.
       impls.push_back({"sfc6_7_3_exact_nhwc_avx2", false, Check::exact,
