@@ -20,6 +20,10 @@
 //           sfc6_7_3_q8_i8out    int8 output requantized by the operator
 //           ..._nhwc_avx2        SFC-6(7x7, 3x3) NHWC on the AVX2 kernels,
 //                                against oneDNN at DNNL_MAX_CPU_ISA=AVX2
+//           ..._q8_nhwc_amx      SFC-6(7x7) and SFC-4 quantized NHWC with the
+//                                GEMM on AMX tiles (builds with AMX), against
+//                                oneDNN at its default ISA (AMX); the other
+//                                entries run AVX-512 VNNI
 //   layer   <net>_k<kernel>_c<channels>_<size>, rows of kLayers below (the
 //           rows of bench_conv_f32).
 // Every entry runs stride 1, zero padding, OIHW weights, NCHW activations
@@ -373,6 +377,11 @@ class SfcQuantizedRunner final : public Runner {
     if (!Conv::target::supports_q8()) {
       throw std::runtime_error("this CPU lacks the quantized kernels of the compiled SIMD target");
     }
+    if constexpr (requires { Conv::target::tiles_enabled(); }) {
+      if (!Conv::target::tiles_enabled()) {
+        throw std::runtime_error("AMX tiles are not available to this process (CPU or system)");
+      }
+    }
     sfc::QuantizationParams params;
     params.input_scale = sfc_bench::kInt8InputStep;
     // Calibrated on this very input: per slot, max |transformed value|.
@@ -624,6 +633,13 @@ std::vector<Impl> impls_for([[maybe_unused]] const Layer& layer) {
 #if defined(SFC_SIMD_HAS_AVX2) && defined(SFC_SIMD_HAS_AVX512)
       impls.push_back({"sfc6_7_3_q8_nhwc_avx2", false, Check::approximate,
                        sfc_quantized_factory<sfc::SFC<6, 7, 3>, sfc::simd::Avx2>(nhwc)});
+#endif
+#if defined(SFC_SIMD_HAS_AMX)
+      // The GEMM on AMX tiles, to compare with oneDNN at its default ISA.
+      impls.push_back({"sfc6_7_3_q8_nhwc_amx", false, Check::approximate,
+                       sfc_quantized_factory<sfc::SFC<6, 7, 3>, sfc::simd::Amx>(nhwc)});
+      impls.push_back({"sfc4_4_3_q8_nhwc_amx", false, Check::approximate,
+                       sfc_quantized_factory<sfc::SFC<4, 4, 3>, sfc::simd::Amx>(nhwc)});
 #endif
       break;
     case 5:

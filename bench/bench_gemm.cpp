@@ -1,5 +1,6 @@
 // bench_gemm: the element-wise stage alone. The fp32, exact (int16) and
-// quantized (8-bit) GEMM micro-kernels of the native SIMD target, called as
+// quantized (8-bit) GEMM micro-kernels of the native SIMD target (and the
+// quantized one on AMX tiles, BM_q8_amx, in builds with AMX), called as
 // the operators call them: per transform slot q and weight panel p, `tiles`
 // rows of the transformed data (row t of slot q at (t * slots + q) * C, the
 // operators' tile-major block), C input and C output channels.
@@ -57,7 +58,8 @@ sfc::AlignedBuffer<T> random_buffer(std::int64_t n, int lo, int hi, unsigned see
 /// Times call(q, p) for every slot q and output panel p (of `panel` output
 /// channels), as an operator's element-wise stage runs them.
 template <class Call>
-void time_slots(benchmark::State& state, const Shape& s, int panel, Call&& call) {
+void time_slots(benchmark::State& state, const Shape& s, int panel, Call&& call,
+                const char* label = S::name) {
   const int panels = s.channels / panel;
   for (auto _ : state) {
     for (int q = 0; q < s.slots; ++q)
@@ -66,7 +68,7 @@ void time_slots(benchmark::State& state, const Shape& s, int panel, Call&& call)
   }
   state.counters["GMAC/s"] = benchmark::Counter(static_cast<double>(s.macs()) * 1e-9,
                                                 benchmark::Counter::kIsIterationInvariantRate);
-  state.SetLabel(S::name);
+  state.SetLabel(label);
 }
 
 // Operand layout of every entry: data row t of slot q at (t * slots + q) * C
@@ -105,9 +107,17 @@ void BM_s16(benchmark::State& state) {
   });
 }
 
+/// Target Q: the native target, or the AMX one (BM_q8_amx, where built).
+template <class Q>
 void BM_q8(benchmark::State& state) {
   const Shape s = shape_of(state);
-  constexpr int NR = S::q8_panel;
+  if constexpr (requires { Q::tiles_enabled(); }) {
+    if (!Q::tiles_enabled()) {
+      state.SkipWithError("AMX tiles are not available to this process");
+      return;
+    }
+  }
+  constexpr int NR = Q::q8_panel;
   const int C = s.channels;
   const std::int64_t data = std::int64_t{s.tiles} * s.slots * C;
   auto a = random_buffer<std::int8_t>(data, -127, 127, 1);
@@ -116,11 +126,15 @@ void BM_q8(benchmark::State& state) {
   sfc::AlignedBuffer<float> scale(NR), c(static_cast<std::size_t>(data));
   for (int j = 0; j < NR; ++j) scale.data()[j] = 1.0f / 1024;
   const std::ptrdiff_t ld = std::ptrdiff_t{s.slots} * C;
-  time_slots(state, s, NR, [&](int q, int p) {
-    sfc::kernels::q8_gemm<S>(s.tiles, C / 4, a.data() + q * C, ld,
-                             b.data() + (std::int64_t{q % s.weight_slots} * (C / NR) + p) * C * NR, init.data(),
-                             scale.data(), c.data() + q * C + p * NR, ld);
-  });
+  time_slots(
+      state, s, NR,
+      [&](int q, int p) {
+        sfc::kernels::q8_gemm<Q>(
+            s.tiles, C / 4, a.data() + q * C, ld,
+            b.data() + (std::int64_t{q % s.weight_slots} * (C / NR) + p) * C * NR, init.data(),
+            scale.data(), c.data() + q * C + p * NR, ld);
+      },
+      Q::name);
 }
 
 void BM_fma_peak(benchmark::State& state) {
@@ -180,13 +194,18 @@ void shapes(benchmark::internal::Benchmark* b) {
   }
   // Batch 1 at C=256@14: 4 tiles, every weight streamed for 4 rows.
   b->Args({132, 4, 256, 132});
+  // The quantized operator's block on the AMX target: 32 tiles.
+  b->Args({132, 32, 128, 132});
   b->Unit(benchmark::kMillisecond);
 }
 
 BENCHMARK(BM_fma_peak);
 BENCHMARK(BM_f32)->Apply(shapes);
 BENCHMARK(BM_s16)->Apply(shapes);
-BENCHMARK(BM_q8)->Apply(shapes);
+BENCHMARK(BM_q8<S>)->Name("BM_q8")->Apply(shapes);
+#if defined(SFC_SIMD_HAS_AMX)
+BENCHMARK(BM_q8<sfc::simd::Amx>)->Name("BM_q8_amx")->Apply(shapes);
+#endif
 BENCHMARK(BM_stream_read)
     ->ArgName("bytes")
     ->Arg(132 << 16)

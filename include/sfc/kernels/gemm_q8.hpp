@@ -19,7 +19,8 @@
 /// Cout). A rows hold K bytes (data codes, zero code beyond Cin).
 ///
 /// The micro-kernels live with their ISA (kernels/simd/<isa>.hpp):
-/// `S::q8_block<Rows>` computes a Rows x S::q8_panel block of C.
+/// `S::q8_block<Rows>` computes a Rows x S::q8_panel block of C; the AMX
+/// target's `S::q8_gemm` the whole product on its tiles.
 
 #include <cstddef>
 #include <cstdint>
@@ -37,14 +38,20 @@ inline constexpr std::int64_t kMaxQ8Channels = 32768;
 /// C = dequantized A * B for one slot and one panel: `rows` rows of A
 /// (stride lda, 4 * quads bytes each), packed panel (quads x NR x 4), init
 /// and scale NR values each, C float with stride ldc.
+/// Targets with a whole-GEMM kernel of their own (S::q8_gemm, the AMX
+/// target) run it; the others run register blocks of S::q8_block.
 template <class S>
 void q8_gemm(int rows, int quads, const std::int8_t* a, std::ptrdiff_t lda,
              const std::int8_t* panel, const std::int32_t* init, const float* scale, float* c,
              std::ptrdiff_t ldc) {
-  for_each_row_block<S::q8_gemm_rows>(rows, [&](auto block_rows, int m) {
-    S::template q8_block<decltype(block_rows)::value>(quads, a + m * lda, lda, panel, init, scale,
-                                                      c + m * ldc, ldc);
-  });
+  if constexpr (requires { S::q8_gemm(rows, quads, a, lda, panel, init, scale, c, ldc); }) {
+    S::q8_gemm(rows, quads, a, lda, panel, init, scale, c, ldc);
+  } else {
+    for_each_row_block<S::q8_gemm_rows>(rows, [&](auto block_rows, int m) {
+      S::template q8_block<decltype(block_rows)::value>(quads, a + m * lda, lda, panel, init, scale,
+                                                        c + m * ldc, ldc);
+    });
+  }
 }
 
 }  // namespace sfc::kernels

@@ -9,12 +9,17 @@
 /// instantiate any compiled target explicitly; `supported()` says whether
 /// the running CPU can execute it.
 ///
-/// Define SFC_SIMD_FORCE_PORTABLE to make `Native` the portable target even
-/// on a build with wider instructions.
+/// `NativeQuantized` is the target the quantized int8 operator uses by
+/// default: `Amx` (the AVX-512 target with its quantized GEMM on AMX tiles,
+/// kernels/simd/amx.hpp) where the build enables AMX, `Native` otherwise.
+///
+/// Define SFC_SIMD_FORCE_PORTABLE to make `Native` (and `NativeQuantized`)
+/// the portable target even on a build with wider instructions.
 
 #include <concepts>
 #include <tuple>
 
+#include "sfc/kernels/simd/amx.hpp"
 #include "sfc/kernels/simd/avx2.hpp"
 #include "sfc/kernels/simd/avx512.hpp"
 #include "sfc/kernels/simd/portable.hpp"
@@ -35,9 +40,15 @@ using CompiledTargets = std::tuple<Portable
 
 #if defined(SFC_SIMD_FORCE_PORTABLE)
 using Native = Portable;
+using NativeQuantized = Portable;
 #else
 /// The widest compiled target.
 using Native = std::tuple_element_t<std::tuple_size_v<CompiledTargets> - 1, CompiledTargets>;
+#if defined(SFC_SIMD_HAS_AMX)
+using NativeQuantized = Amx;
+#else
+using NativeQuantized = Native;
+#endif
 #endif
 
 /// A SIMD target tag: a float vector type and its operations.

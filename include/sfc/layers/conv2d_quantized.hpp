@@ -96,7 +96,7 @@ struct QuantizationParams {
   std::vector<float> weight_scales;
 };
 
-template <class Algorithm, class Target = simd::Native>
+template <class Algorithm, class Target = simd::NativeQuantized>
 class QuantizedConv2d {
  public:
   using algorithm_2d = algorithm_2d_t<Algorithm>;
