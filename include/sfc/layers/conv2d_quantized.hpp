@@ -96,6 +96,10 @@ struct QuantizationParams {
   std::vector<float> weight_scales;
 };
 
+/// Target: the SIMD target of its kernels; by default simd::NativeQuantized,
+/// which is simd::Amx (the GEMM on AMX tiles, kernels/simd/amx.hpp) in builds
+/// with AMX and simd::Native otherwise. Every target gives the same int32
+/// sums, so the same outputs.
 template <class Algorithm, class Target = simd::NativeQuantized>
 class QuantizedConv2d {
  public:
