@@ -1,9 +1,10 @@
 // The AMX target (kernels/simd/amx.hpp): the quantized GEMM on AMX tiles
 // must give the same bits as the AVX-512 VNNI kernel (both sum exactly in
 // int32 and dequantize alike), as a kernel and through the operator, and
-// pass the quantized operator's sweep. Registered in native builds; its
-// cases skip where the build has no AMX, or the CPU or system refuses the
-// tiles (simd::Amx::tiles_enabled).
+// pass the quantized operator's sweep; with the tiles turned off it runs
+// the VNNI kernel. Registered in native builds; its cases skip where the
+// build has no AMX, or the CPU or system refuses the tiles
+// (simd::Amx::tiles_enabled).
 
 #include <gtest/gtest.h>
 #include <immintrin.h>
@@ -141,6 +142,20 @@ TEST(ConvQuantizedAmx, SameBitsAsVnni) {
     amx.run(x, ia, 0.05f, sfc::RunOptions{.threads = threads});
     EXPECT_EQ(iv, ia) << threads << " threads";
   }
+}
+
+// With the tiles turned off (as where the system refuses them), the AMX
+// target runs the VNNI kernel: same bits again, and the tiles come back.
+TEST(ConvQuantizedAmx, TilesTurnedOff) {
+  SKIP_WITHOUT_TILES();
+  std::mt19937 rng(5);
+  Amx::use_tiles(false);
+  EXPECT_FALSE(Amx::using_tiles());
+  expect_same_gemm({36, 40}, rng, false);
+  expect_same_gemm({16, 24}, rng, true);
+  Amx::use_tiles(true);
+  EXPECT_TRUE(Amx::using_tiles());
+  expect_same_gemm({36, 40}, rng, false);
 }
 
 // The quantized operator's sweep (shapes, paddings, layouts, bias, ReLU,

@@ -11,8 +11,9 @@
 /// AMX needs the operating system's consent: Linux hands the tile state to
 /// a process that asks for it (arch_prctl ARCH_REQ_XCOMP_PERM, kernel 5.16
 /// or later). `Amx::tiles_enabled()` asks once per process; where the CPU or
-/// the system says no, the GEMM runs the AVX-512 VNNI kernel instead, with
-/// the same (exact integer) results.
+/// the system says no, or the program turns the tiles off
+/// (`Amx::use_tiles(false)`), the GEMM runs the AVX-512 VNNI kernel instead,
+/// with the same (exact integer) results.
 ///
 /// The tile configuration (five 16-row tiles) is loaded by the first GEMM
 /// call of a thread and checked on every call (`sttilecfg`, ~12 ns here,
@@ -30,6 +31,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -55,6 +57,14 @@ struct Amx : Avx512 {
     return enabled;
   }
 
+  /// Whether q8_gemm uses the tiles (when enabled): true unless a program
+  /// turns them off, e.g. to compare with the VNNI path in the same build.
+  /// Takes effect for the calls that start after it.
+  static void use_tiles(bool on) noexcept { tiles_wanted().store(on, std::memory_order_relaxed); }
+  static bool using_tiles() noexcept {
+    return tiles_wanted().load(std::memory_order_relaxed) && tiles_enabled();
+  }
+
   /// C = dequantized A * B for one slot and one panel, as kernels::q8_gemm
   /// describes: blocks of 16 rows on the tiles, input channels 64 at a
   /// time (a last partial step through zero-padded copies).
@@ -65,7 +75,7 @@ struct Amx : Avx512 {
     // run the AVX-512 VNNI kernel: a tile block with few rows computes
     // mostly padding (measured: batch-1 layers of 1-4 tiles ran 1.2x
     // slower on tiles).
-    const int tiled = tiles_enabled() ? rows / 16 * 16 : 0;
+    const int tiled = using_tiles() ? rows / 16 * 16 : 0;
     kernels::for_each_row_block<Avx512::q8_gemm_rows>(rows - tiled, [&](auto block_rows, int m) {
       Avx512::q8_block<decltype(block_rows)::value>(quads, a + (tiled + m) * lda, lda, panel, init,
                                                     scale, c + (tiled + m) * ldc, ldc);
@@ -151,6 +161,11 @@ struct Amx : Avx512 {
     TileConfig now;
     _tile_storeconfig(&now);
     if (std::memcmp(&now, &want, sizeof now) != 0) _tile_loadconfig(&want);
+  }
+
+  static std::atomic<bool>& tiles_wanted() noexcept {
+    static std::atomic<bool> wanted{true};
+    return wanted;
   }
 
   static bool request_tiles() noexcept {
