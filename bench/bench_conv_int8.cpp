@@ -377,8 +377,8 @@ class SfcQuantizedRunner final : public Runner {
     if (!Conv::target::supports_q8()) {
       throw std::runtime_error("this CPU lacks the quantized kernels of the compiled SIMD target");
     }
-    if constexpr (requires { Conv::target::tiles_enabled(); }) {
-      if (!Conv::target::tiles_enabled()) {
+    if constexpr (requires { Conv::target::using_tiles(); }) {
+      if (!Conv::target::using_tiles()) {
         throw std::runtime_error("AMX tiles are not available to this process (CPU or system)");
       }
     }

@@ -111,8 +111,8 @@ void BM_s16(benchmark::State& state) {
 template <class Q>
 void BM_q8(benchmark::State& state) {
   const Shape s = shape_of(state);
-  if constexpr (requires { Q::tiles_enabled(); }) {
-    if (!Q::tiles_enabled()) {
+  if constexpr (requires { Q::using_tiles(); }) {
+    if (!Q::using_tiles()) {
       state.SkipWithError("AMX tiles are not available to this process");
       return;
     }

@@ -121,14 +121,9 @@ struct Amx : Avx512 {
       }
       _tile_stored(0, &sums[0][0], q8_panel * 4);
       _tile_stored(1, &sums[0][16], q8_panel * 4);
-      for (int r = 0; r < 16; ++r) {
-        float* out = c + (m + r) * ldc;
-        _mm512_storeu_ps(
-            out, _mm512_mul_ps(to_f32(_mm512_add_epi32(_mm512_load_si512(sums[r]), init0)), s0));
-        _mm512_storeu_ps(
-            out + 16,
-            _mm512_mul_ps(to_f32(_mm512_add_epi32(_mm512_load_si512(sums[r] + 16), init1)), s1));
-      }
+      for (int r = 0; r < 16; ++r)
+        store_dequantized(c + (m + r) * ldc, _mm512_add_epi32(_mm512_load_si512(sums[r]), init0),
+                          _mm512_add_epi32(_mm512_load_si512(sums[r] + 16), init1), s0, s1);
     }
   }
 

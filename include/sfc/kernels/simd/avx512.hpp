@@ -322,10 +322,17 @@ struct Avx512 {
       acc[m][1] = opaque(acc[m][1]);
     });
     const __m512 s0 = _mm512_loadu_ps(scale), s1 = _mm512_loadu_ps(scale + 16);
-    kernels::static_for<Rows>([&](auto m) {
-      _mm512_storeu_ps(c + m * ldc, _mm512_mul_ps(to_f32(acc[m][0]), s0));
-      _mm512_storeu_ps(c + m * ldc + 16, _mm512_mul_ps(to_f32(acc[m][1]), s1));
-    });
+    kernels::static_for<Rows>(
+        [&](auto m) { store_dequantized(c + m * ldc, acc[m][0], acc[m][1], s0, s1); });
+  }
+
+  /// One row of a q8 block's output: float(sum) * scale for the 32 int32
+  /// sums of a panel (init included), the dequantization every q8 kernel
+  /// of this target (and the AMX one) ends with, so they agree to the bit.
+  __attribute__((always_inline)) static void store_dequantized(float* c, __m512i sum0, __m512i sum1,
+                                                               __m512 s0, __m512 s1) noexcept {
+    _mm512_storeu_ps(c, _mm512_mul_ps(to_f32(sum0), s0));
+    _mm512_storeu_ps(c + 16, _mm512_mul_ps(to_f32(sum1), s1));
   }
 #else
   static constexpr bool has_int8_kernels = false;
