@@ -118,7 +118,8 @@ class ConvQuantTester : public ConvCase<ConvQuantTester> {
         kernels::transform_weights<A2>(
             [&](int ka, int kb) { return static_cast<double>(w[static_cast<std::size_t>(((o * Cin + c) * R + ka) * R + kb)]); },
             [&](int slot, double v) { u[static_cast<std::size_t>((slot * Cout + o) * Cin + c)] = v; });
-    const auto [lo, hi] = conv.data_code_range();
+    const std::pair<std::int32_t, std::int32_t> code_range = conv.data_code_range();
+    const std::int32_t lo = code_range.first, hi = code_range.second;
     const auto in_at = [&](std::int64_t n, std::int64_t c, std::int64_t y, std::int64_t xx) -> std::int32_t {
       if (y < 0 || y >= H || xx < 0 || xx >= W) return 0;
       return x[static_cast<std::size_t>(options_.input_layout == Layout::NCHW ? ((n * Cin + c) * H + y) * W + xx

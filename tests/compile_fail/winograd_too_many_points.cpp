@@ -1,4 +1,4 @@
-// expect: satisfaction of [^<]*WinogradPointsAvailable<M_, R_>.*with M_ = 12. R_ = 7
+// expect: satisfaction of [^<]*WinogradPointsAvailable<M_, R_>.*with M_ = 12. R_ = 7|because 'WinogradPointsAvailable<12, 7>' evaluated to false
 // Winograd F(12, 7) needs 12 + 7 - 1 = 18 interpolation points; only 16 are
 // available (WinogradPointsAvailable), so the type is rejected.
 #include <sfc/transforms/winograd.hpp>

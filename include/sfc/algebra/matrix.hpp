@@ -71,6 +71,19 @@ constexpr Matrix<T, N, N> identity() {
   return out;
 }
 
+namespace detail {
+
+/// n zeros. Built element by element: Clang 14 rejects libstdc++'s sized
+/// constructor of a vector of trivial elements in constant expressions.
+constexpr std::vector<std::int64_t> zeros_i64(std::size_t n) {
+  std::vector<std::int64_t> v;
+  v.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) v.push_back(0);
+  return v;
+}
+
+}  // namespace detail
+
 /// A run-time sized, row-major rational matrix (constexpr-usable: its storage
 /// is a std::vector, so constant expressions may use it transiently).
 struct DenseMatrix {

@@ -427,7 +427,8 @@ class QuantizedConv2d {
     const std::int64_t panels = Op / kPanel;
     const std::int64_t in_row = g.staged_in_w * Cp, out_row = g.staged_out_w * Op;
     const int quads = static_cast<int>(Cp / 4);
-    const auto [lo, hi] = data_code_range();
+    const std::pair<std::int32_t, std::int32_t> code_range = data_code_range();
+    const std::int32_t lo = code_range.first, hi = code_range.second;
     const bool relu = options_.relu;
     const float* bias = bias_.data();
     const float* multipliers = multipliers_.data();

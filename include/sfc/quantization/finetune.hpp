@@ -320,7 +320,9 @@ FinetuneResult finetune_scales(const Conv2dShape& shape, std::span<const float> 
   const auto slot_block = static_cast<std::size_t>(Nt * Cin);
   std::vector<float> X(static_cast<std::size_t>(T) * slot_block), Xf(X.size());
   for (std::int64_t t = 0; t < Nt; ++t) {
-    const auto [n, ty, tx] = tile_at(t);
+    // Named copies, not a structured binding: the lambda below captures them.
+    const std::array<std::int64_t, 3> at = tile_at(t);
+    const std::int64_t n = at[0], ty = at[1], tx = at[2];
     for (std::int64_t c = 0; c < Cin; ++c) {
       const auto load = [&](auto&& value) {
         return [&, value](int a, int b) -> double {

@@ -30,7 +30,12 @@ constexpr MultBlock cyclotomic_block(int N, int d, int offset, int first_product
   const int k = phi.degree();
   // zres[t][c] = coefficient c of z^t mod phi, for every power needed below.
   const int powers = N > 2 * k - 1 ? N : 2 * k - 1;
-  std::vector<std::array<std::int64_t, kMaxGroupSize>> zres(static_cast<std::size_t>(powers));
+  // A fixed array, not a std::vector: Clang 14 rejects libstdc++'s
+  // value-initialization of a vector of trivial elements in constant expressions.
+  constexpr int kMaxPowers = 12 > 2 * kMaxGroupSize - 1 ? 12 : 2 * kMaxGroupSize - 1;
+  if (powers > kMaxPowers || k > kMaxGroupSize)
+    throw std::domain_error("sfc: cyclotomic factor too large for the Karatsuba tables");
+  std::array<std::array<std::int64_t, kMaxGroupSize>, kMaxPowers> zres{};
   for (int t = 0; t < powers; ++t) {
     const Polynomial r = Polynomial::monomial(1, t).mod(phi);
     for (int c = 0; c < k; ++c) zres[static_cast<std::size_t>(t)][static_cast<std::size_t>(c)] = r[c];

@@ -301,7 +301,7 @@ constexpr std::vector<Rational> transform_row_l1(const Plan2D& plan, bool weight
   const std::int64_t d = common_denominator(S);
   const auto scaled = [&](int r, int c) { return S(r, c).num() * (d / S(r, c).den()); };
   std::vector<Rational> out;
-  std::vector<std::int64_t> row(static_cast<std::size_t>(W * W));
+  std::vector<std::int64_t> row = detail::zeros_i64(static_cast<std::size_t>(W * W));
   for (const PairBlock& pb : plan.pairs)
     for (int p = pb.first_product; p < pb.first_product + pb.products; ++p) {
       for (auto& v : row) v = 0;
@@ -337,7 +337,7 @@ constexpr std::int64_t output_denominator(const Plan2D& plan) {
   const std::int64_t dR = recon_denominator(plan);
   const std::int64_t D = detail::checked_mul_i64(detail::checked_mul_i64(dO, dO), dR);
   std::int64_t g = D;
-  std::vector<std::int64_t> at(static_cast<std::size_t>(M * M));
+  std::vector<std::int64_t> at = detail::zeros_i64(static_cast<std::size_t>(M * M));
   for (const PairBlock& pb : plan.pairs)
     for (int p = pb.first_product; p < pb.first_product + pb.products; ++p) {
       for (auto& v : at) v = 0;

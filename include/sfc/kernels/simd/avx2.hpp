@@ -7,6 +7,7 @@
 #if defined(__AVX2__) && defined(__FMA__)
 #define SFC_SIMD_HAS_AVX2 1
 
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <cstddef>
@@ -31,12 +32,18 @@ struct Avx2 {
   static bool supported() noexcept {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   }
+  /// AVX-VNNI: CPUID leaf 7, sub-leaf 1, EAX bit 4 (asked directly: Clang 14's
+  /// __builtin_cpu_supports does not know the feature).
+  static bool cpu_has_avx_vnni() noexcept {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) != 0 && ((eax >> 4) & 1u) != 0;
+  }
 
   /// The exact int8 kernels (`vpmaddwd`, or `vpdpwssd` with AVX-VNNI).
   static constexpr bool has_int8_kernels = true;
   static bool supports_int8() noexcept {
 #if defined(__AVXVNNI__)
-    return supported() && __builtin_cpu_supports("avxvnni");
+    return supported() && cpu_has_avx_vnni();
 #else
     return supported();
 #endif
@@ -236,7 +243,7 @@ struct Avx2 {
   static constexpr bool has_q8_kernels = true;
   static bool supports_q8() noexcept {
 #if defined(__AVXVNNI__)
-    return supported() && __builtin_cpu_supports("avxvnni");
+    return supported() && cpu_has_avx_vnni();
 #else
     return supported();
 #endif
