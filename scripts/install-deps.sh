@@ -3,12 +3,14 @@
 # if one of them is missing. Safe to run repeatedly.
 set -euo pipefail
 
+# clang-14, libomp-14-dev: scripts/test.sh builds its second pass with Clang
+# (and OpenMP).
 # libdnnl-dev: oneDNN, the baseline of bench/bench_conv_f32 (optional there).
 # scripts/plot_bench.py draws its chart with python3-matplotlib, which is not
 # listed: CI does not run the benchmarks.
 # zlib1g-dev, dataset-fashion-mnist: examples/02_fmnist and tests/test_fmnist
 # read the Fashion-MNIST test set (gzip-compressed IDX files).
-packages=(g++ cmake ninja-build libeigen3-dev libgtest-dev libbenchmark-dev libdnnl-dev python3
+packages=(g++ clang-14 libomp-14-dev cmake ninja-build libeigen3-dev libgtest-dev libbenchmark-dev libdnnl-dev python3
           zlib1g-dev dataset-fashion-mnist)
 
 missing=()
