@@ -44,6 +44,7 @@
 /// seconds.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
