@@ -23,8 +23,11 @@
 
 #include "sfc/kernels/simd/avx512.hpp"
 
-#if defined(SFC_SIMD_HAS_AVX512) && defined(__AMX_TILE__) && defined(__AMX_INT8__) && \
-    defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VNNI__)
+// GCC spells the feature macros __AMX_TILE__ and __AMX_INT8__, Clang 14
+// __AMXTILE__ and __AMXINT8__.
+#if defined(SFC_SIMD_HAS_AVX512) && (defined(__AMX_TILE__) || defined(__AMXTILE__)) && \
+    (defined(__AMX_INT8__) || defined(__AMXINT8__)) && defined(__AVX512BW__) &&        \
+    defined(__AVX512DQ__) && defined(__AVX512VNNI__)
 #define SFC_SIMD_HAS_AMX 1
 
 #include <cpuid.h>
