@@ -3,8 +3,8 @@
 # if one of them is missing. Safe to run repeatedly.
 set -euo pipefail
 
-# clang-14, libomp-14-dev: scripts/test.sh builds its second pass with Clang
-# (and OpenMP).
+# clang-14, libomp-14-dev: scripts/test.sh builds its second and third passes
+# with Clang (and OpenMP).
 # libdnnl-dev: oneDNN, the baseline of bench/bench_conv_f32 (optional there).
 # scripts/plot_bench.py draws its chart with python3-matplotlib, which is not
 # listed: CI does not run the benchmarks.

@@ -11,8 +11,8 @@
 #                           against 120 s unrolled at -O1 and 220-280 s at
 #                           -O3); compile-fail and packaging tests; the
 #                           benchmarks are only compiled (-O0)
-#   2. build/clang-asan     Clang 14 (pass 1 is GCC: both compilers build
-#                           every test), Debug (-g1: the line tables the
+#   2. build/clang-asan     Clang 14 (pass 1 is GCC: the operator tests are
+#                           built by both compilers), Debug (-g1: the line tables the
 #                           sanitizers' reports need; full -g took ~50% more
 #                           compile time), portable (no -march), ASan+UBSan, -Werror:
 #                           every test but label packaging and the int8
