@@ -12,9 +12,10 @@
 #                           -O3); compile-fail and packaging tests; the
 #                           benchmarks are only compiled (-O0)
 #   2. build/clang-asan     Clang 14 (pass 1 is GCC: the operator tests are
-#                           built by both compilers), Debug (-g1: the line tables the
-#                           sanitizers' reports need; full -g took ~50% more
-#                           compile time), portable (no -march), ASan+UBSan, -Werror:
+#                           built by both compilers), Debug (-g1: the line
+#                           tables the sanitizers' reports need; full -g took
+#                           ~50% more compile time), portable (no -march),
+#                           ASan+UBSan, -Werror:
 #                           every test but label packaging and the int8
 #                           real-model test (SFC_SKIP_MODEL_ACCURACY_TESTS;
 #                           the operator sweeps at -O1; tile transforms run
