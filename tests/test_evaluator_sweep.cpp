@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <span>
 #include <string>
@@ -18,6 +19,7 @@
 #include "sfc/reference/tile_evaluator.hpp"
 #include "sfc/transforms/proof.hpp"
 #include "sfc/transforms/sfc.hpp"
+#include "sfc/transforms/winograd.hpp"
 
 namespace {
 
@@ -105,6 +107,14 @@ TEST(RuntimeGenerator, RejectsUnsupportedParameters) {
   EXPECT_THROW((void)sfc::make_sfc_1d(5, 4, 3), std::domain_error);
   EXPECT_THROW((void)sfc::make_sfc_1d(6, 0, 3), std::domain_error);
   EXPECT_THROW((void)sfc::make_sfc_1d(6, 4, 0), std::domain_error);
+  // Sizes whose index arithmetic would overflow int are refused up front.
+  constexpr int kHuge = std::numeric_limits<int>::max();
+  EXPECT_THROW((void)sfc::make_sfc_1d(6, kHuge, 2), std::domain_error);
+  EXPECT_THROW((void)sfc::make_sfc_1d(6, 2, kHuge), std::domain_error);
+  EXPECT_THROW((void)sfc::make_sfc_1d(6, 1025, 3), std::domain_error);
+  EXPECT_THROW((void)sfc::make_winograd_1d(kHuge, 2), std::domain_error);
+  EXPECT_THROW((void)sfc::make_winograd_1d(2, kHuge), std::domain_error);
+  EXPECT_THROW((void)sfc::make_winograd_1d(15, 3), std::domain_error);
 }
 
 }  // namespace

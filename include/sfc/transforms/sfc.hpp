@@ -79,11 +79,16 @@ constexpr int choose_window_offset(int N, int M, int R) {
 
 }  // namespace detail
 
+/// Largest tile M and kernel R make_sfc_1d accepts (far beyond any useful
+/// algorithm; the bound keeps every index computation inside int).
+inline constexpr int kMaxExtent1D = 1024;
+
 /// Generates SFC-N(M, R); throws std::domain_error for unsupported parameters.
 constexpr SfcPlan1D make_sfc_1d(int N, int M, int R) {
   if (!detail::is_symbolic_fourier_length(N))
     throw std::domain_error("sfc::make_sfc_1d: N must be one of 2, 3, 4, 6, 8, 12");
-  if (M < 1 || R < 1) throw std::domain_error("sfc::make_sfc_1d: M and R must be positive");
+  if (M < 1 || R < 1 || M > kMaxExtent1D || R > kMaxExtent1D)
+    throw std::domain_error("sfc::make_sfc_1d: M and R must be in [1, 1024]");
   SfcPlan1D p;
   p.N = N;
   p.M = M;

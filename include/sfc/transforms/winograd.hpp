@@ -61,7 +61,7 @@ constexpr DenseMatrix vandermonde(int n, int k) {
 /// Generates Winograd F(M, R) in factored form (one product per group);
 /// throws std::domain_error for unsupported parameters.
 constexpr Stages1D make_winograd_1d(int M, int R) {
-  if (M < 1 || R < 1 || M + R - 1 > 16)
+  if (M < 1 || R < 1 || M > 16 || R > 16 || M + R - 1 > 16)
     throw std::domain_error("sfc::make_winograd_1d: need M, R >= 1 and M + R - 1 <= 16");
   const int n = M + R - 1;
   Stages1D s;
