@@ -9,6 +9,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sfc/layers/conv2d.hpp"
@@ -63,6 +64,66 @@ TEST(ConvErrors, InvalidShapes) {
     SCOPED_TRACE(s.to_string());
     expect_error([&] { Conv conv(s, w); }, c.fragment);
   }
+}
+
+// A shape that validate() accepts but whose tiled buffers overflow int64:
+// a clear error from the operator (was signed overflow in the tile count).
+TEST(ConvErrors, TiledBuffersThatOverflow) {
+  const sfc::Conv2dShape s{.height = std::numeric_limits<std::int64_t>::max() - 2,
+                           .kernel_h = 3,
+                           .kernel_w = 3,
+                           .pad_left = 1,
+                           .pad_right = 1};
+  ASSERT_TRUE(s.validate().ok());
+  expect_error([&] { Conv conv(s, filled(s.weight_elements())); },
+               "sfc::Conv2d: the tiled buffers of Conv2dShape{");
+  expect_error([&] { Conv conv(s, filled(s.weight_elements())); }, "overflow int64");
+}
+
+// Enumerations cast from integers outside their range.
+TEST(ConvErrors, OptionsOutOfRange) {
+  const sfc::Conv2dShape s = good();
+  const auto w = filled(s.weight_elements());
+  expect_error([&] { Conv conv(s, w, {}, {.input_layout = static_cast<sfc::Layout>(5)}); },
+               "input_layout is not a Layout (value 5)");
+  expect_error([&] { Conv conv(s, w, {}, {.output_layout = static_cast<sfc::Layout>(-1)}); },
+               "output_layout is not a Layout (value -1)");
+  expect_error([&] { Conv conv(s, w, {}, {.weight_path = static_cast<sfc::WeightPath>(9)}); },
+               "weight_path is not a WeightPath (value 9)");
+}
+
+// Finite weights whose transform would overflow float are refused at plan
+// time (they gave NaN outputs); the largest accepted ones give finite outputs.
+TEST(ConvErrors, WeightsBeyondTheTransformsRange) {
+  const auto s = sfc::Conv2dShape::same(1, 1, 1, 7, 7, 3, 3);
+  const double growth = Conv::algorithm_2d::weight_growth.to_double();
+  ASSERT_GT(growth, 1.0);
+  expect_error([&] { Conv conv(s, filled(s.weight_elements(), 3e38f)); },
+               "could overflow float once transformed");
+  const auto largest = static_cast<float>(0.99 * std::numeric_limits<float>::max() / growth);
+  for (const sfc::WeightPath path : {sfc::WeightPath::transformed, sfc::WeightPath::on_the_fly}) {
+    const Conv conv(s, filled(s.weight_elements(), largest), {}, {.weight_path = path});
+    const auto in = filled(s.input_elements(), 1e-30f);
+    auto out = filled(s.output_elements());
+    conv.run(in, out);
+    for (const float v : out) ASSERT_TRUE(std::isfinite(v)) << v;
+  }
+}
+
+// A plan that was moved from refuses to run (its weights went with the move).
+TEST(ConvErrors, MovedFromPlan) {
+  const sfc::Conv2dShape s = good();
+  Conv a(s, filled(s.weight_elements()));
+  const Conv b = std::move(a);
+  auto in = filled(s.input_elements());
+  auto out = filled(s.output_elements());
+  EXPECT_NO_THROW(b.run(in, out));
+  expect_error([&] { a.run(in, out); },
+               "run() on a plan that was moved from");  // NOLINT(bugprone-use-after-move)
+  std::vector<float> ws(b.workspace_size());
+  expect_error([&] { a.run(in, out, ws); }, "moved from");  // NOLINT(bugprone-use-after-move)
+  a = Conv(s, filled(s.weight_elements()));  // assigning a plan makes it usable again
+  EXPECT_NO_THROW(a.run(in, out));
 }
 
 TEST(ConvErrors, KernelMustMatchTheAlgorithm) {

@@ -146,7 +146,7 @@ TEST(TileGeometry, WritesOutputInPlaceOnlyWhenStagingWouldCopy) {
     s.kernel_h = s.kernel_w = 3;
     s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 1;
     return sfc::detail::make_tile_geometry(
-        s, 7, 3, 132, sfc::detail::BlockingPolicy{.in_lanes = 16, .out_multiple = 32});
+        "test", s, 7, 3, 132, sfc::detail::BlockingPolicy{.in_lanes = 16, .out_multiple = 32});
   };
   constexpr auto in_place =
       sfc::detail::writes_output_in_place<float, float, sfc::detail::KeepValue>;

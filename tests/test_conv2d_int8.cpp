@@ -153,6 +153,41 @@ TEST(ConvInt8Errors, OutputRangeAndBuffers) {
   }
 }
 
+// Malformed plans the int8 operators share with the fp32 one: options out
+// of their enumerations, tiled buffers that overflow int64, a moved-from plan.
+TEST(ConvInt8Errors, OptionsGeometryAndMovedFrom) {
+  using Conv = sfc::Conv2d<std::uint8_t, sfc::SFC<6, 7, 3>>;
+  const auto expect_error = [](auto&& f, const std::string& fragment) {
+    try {
+      f();
+      ADD_FAILURE() << "no sfc::Error; expected one mentioning \"" << fragment << "\"";
+    } catch (const sfc::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+  };
+  const auto s = sfc::Conv2dShape::square(1, 2, 2, 5, 3, 1);
+  const std::vector<std::int8_t> w(static_cast<std::size_t>(s.weight_elements()), 3);
+  expect_error([&] { Conv conv(s, w, {}, 128, {.input_layout = static_cast<sfc::Layout>(2)}); },
+               "input_layout is not a Layout (value 2)");
+  expect_error([&] { Conv conv(s, w, {}, 128, {.weight_path = static_cast<sfc::WeightPath>(3)}); },
+               "weight_path is not a WeightPath (value 3)");
+  const sfc::Conv2dShape huge{.width = std::numeric_limits<std::int64_t>::max() - 2,
+                              .kernel_h = 3,
+                              .kernel_w = 3,
+                              .pad_top = 1,
+                              .pad_bottom = 1};
+  ASSERT_TRUE(huge.validate().ok());
+  expect_error([&] { Conv conv(huge, std::span<const std::int8_t>(w).first(9), {}, 128); },
+               "the tiled buffers of Conv2dShape{");
+  Conv a(s, w, {}, 128);
+  const Conv b = std::move(a);
+  const std::vector<std::uint8_t> in(static_cast<std::size_t>(s.input_elements()), 200);
+  std::vector<std::int32_t> out(static_cast<std::size_t>(s.output_elements()));
+  EXPECT_NO_THROW(b.run(in, out));
+  expect_error([&] { a.run(in, out); },
+               "run() on a plan that was moved from");  // NOLINT(bugprone-use-after-move)
+}
+
 // WeightPath::automatic forms the exact weights on the fly where the
 // transformed int16 weights exceed 16 MiB and a block has few tiles
 // (detail::weights_on_the_fly_pays with the int32 lanes): batch-1

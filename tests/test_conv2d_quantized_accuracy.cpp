@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <iostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "conv_quant_tester.hpp"
@@ -191,6 +192,53 @@ TEST(QuantizedErrors, Parameters) {
   p.weight_scales = {1e30f};
   p.weight_granularity = WeightGranularity::tensor;
   expect_error([&] { build(p); }, "is out of range");
+}
+
+// Scales that are positive but subnormal are named as such (with %g, not
+// "0.000000"); enumerations out of range, accessor indices out of range and
+// moved-from plans are refused.
+TEST(QuantizedErrors, SubnormalScalesEnumsIndicesAndMovedFrom) {
+  const auto s = small_shape();
+  const auto w = weights_of(s);
+  sfc::QuantizationParams p;
+  p.data_scales = {1e-40f};
+  expect_error(
+      [&] { Conv conv(s, w, {}, p); },
+      "data scales must be finite and positive (a normal float, >= 1.17549e-38), got 9.99995e-41");
+  p = {};
+  p.weight_granularity = static_cast<WeightGranularity>(7);
+  expect_error([&] { Conv conv(s, w, {}, p); },
+               "weight_granularity is not a WeightGranularity (value 7)");
+  expect_error([&] { Conv conv(s, w, {}, {}, {.output_layout = static_cast<sfc::Layout>(5)}); },
+               "output_layout is not a Layout (value 5)");
+  // Weights too small for any normal scale: the default scales say why.
+  const std::vector<float> tiny(w.size(), 1e-37f);
+  expect_error([&] { Conv conv(s, tiny, {}, {}); }, "are too small to quantize");
+  p = {};
+  p.data_scales = {1e30f};
+  p.weight_scales = {1e30f};
+  p.weight_granularity = WeightGranularity::tensor;
+  expect_error([&] { Conv conv(s, w, {}, p); }, "at most 2^60");
+
+  Conv a(s, w, {}, {});
+  EXPECT_NO_THROW((void)a.weight_scale(kT - 1, 1));
+  EXPECT_NO_THROW((void)a.weight_code(kT - 1, 1, 2));
+  expect_error([&] { (void)a.weight_scale(kT, 0); },
+               "is outside [0, " + std::to_string(kT) + ") x [0, 2) x [0, 3)");
+  expect_error([&] { (void)a.weight_scale(0, 2); }, "is outside");
+  expect_error([&] { (void)a.weight_scale(-1, 0); }, "is outside");
+  expect_error([&] { (void)a.weight_code(0, 0, 3); }, "is outside");
+  expect_error([&] { (void)a.weight_code(0, -1, 0); }, "is outside");
+  std::vector<std::int8_t> in(static_cast<std::size_t>(s.input_elements()), 5);
+  expect_error([&] { (void)Conv::observe_max_abs(s, in, static_cast<sfc::Layout>(3)); },
+               "layout is not a Layout (value 3)");
+  const Conv b = std::move(a);
+  std::vector<float> out(static_cast<std::size_t>(s.output_elements()));
+  EXPECT_NO_THROW(b.run(in, out));
+  expect_error([&] { a.run(in, out); },
+               "run() on a plan that was moved from");  // NOLINT(bugprone-use-after-move)
+  expect_error([&] { (void)a.weight_scale(0, 0); },
+               "moved from");  // NOLINT(bugprone-use-after-move)
 }
 
 TEST(QuantizedErrors, ShapesAndBuffers) {

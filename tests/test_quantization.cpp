@@ -55,6 +55,12 @@ TEST(Quantize, Errors) {
   EXPECT_EQ(sfc::quant::symmetric_scale(0.0, 8), 1.0f);
   EXPECT_EQ(sfc::quant::symmetric_scale(254.0, 8), 2.0f);
   EXPECT_EQ(sfc::quant::symmetric_scale(14.0, 4), 2.0f);
+  // Scales that are not normal floats: a subnormal one (1 / scale is
+  // infinite), and a range too large or too small for a float scale.
+  EXPECT_THROW(sfc::quant::quantize(x, 1e-40f, q), sfc::Error);
+  EXPECT_THROW(sfc::quant::symmetric_scale(1e41, 8), sfc::Error);
+  EXPECT_THROW(sfc::quant::symmetric_scale(1e-40, 8), sfc::Error);
+  EXPECT_EQ(sfc::quant::symmetric_scale(127e37, 8), 1e37f);
 }
 
 TEST(SlotStatistics, MinMaxAndExactPercentiles) {
@@ -79,6 +85,22 @@ TEST(SlotStatistics, MinMaxAndExactPercentiles) {
 }
 
 // The statistics see exactly the tiles the operator quantizes.
+// Values beyond 2^20 in magnitude (INT32_MIN's magnitude overflowed int32;
+// 2^30 sized a histogram of 8 GiB) are refused.
+TEST(SlotStatistics, RefusesValuesBeyondTheHistogram) {
+  sfc::quant::SlotStatistics stats(2);
+  constexpr std::int32_t kMax = sfc::quant::SlotStatistics::kMaxAbsValue;
+  EXPECT_THROW(stats.add(std::vector<std::int32_t>{0, std::numeric_limits<std::int32_t>::min()}),
+               sfc::Error);
+  EXPECT_THROW(stats.add(std::vector<std::int32_t>{1 << 30, 0}), sfc::Error);
+  EXPECT_THROW(stats.add(std::vector<std::int32_t>{kMax + 1, 0}), sfc::Error);
+  EXPECT_EQ(stats.count(), 0);  // a refused record leaves no trace
+  stats.add(std::vector<std::int32_t>{-kMax, kMax - 1});
+  EXPECT_EQ(stats.max_abs(0), kMax);
+  EXPECT_EQ(stats.max_abs(1), kMax - 1);
+  EXPECT_EQ(stats.percentile_abs(0, 1.0), kMax);
+}
+
 TEST(Calibration, ObserveMatchesTheOperator) {
   const auto shape = sfc::Conv2dShape::square(2, 5, 3, 17, 3, 1);
   std::mt19937 rng(3);
@@ -362,6 +384,28 @@ TEST(Finetune, TargetInputAndMeanError) {
   EXPECT_LT(corrected_mse, mse);
 }
 
+TEST(Calibration, ScaleAndArgumentErrors) {
+  sfc::quant::SlotStatistics stats(T);
+  const auto shape = sfc::Conv2dShape::square(1, 2, 2, 7, 3, 1);
+  std::vector<std::int8_t> codes(static_cast<std::size_t>(shape.input_elements()), 100);
+  sfc::quant::observe<Alg>(shape, codes, stats);
+  EXPECT_THROW(sfc::quant::observe<Alg>(shape, codes, stats, static_cast<sfc::Layout>(5)),
+               sfc::Error);
+  EXPECT_THROW((void)sfc::quant::data_scales(stats, 1e-40f), sfc::Error);
+  EXPECT_THROW((void)sfc::quant::data_scales(stats, 1e38f), sfc::Error);  // scales beyond float
+  EXPECT_NO_THROW((void)sfc::quant::data_scales(stats, 1.0f));
+  const std::vector<double> u(static_cast<std::size_t>(T * 2 * 2), 0.5);
+  using G = sfc::WeightGranularity;
+  EXPECT_EQ(sfc::quant::weight_scales(u, T, 2, G::tensor, 8).size(), 1U);
+  for (const int bits : {3, 9, 16})
+    EXPECT_THROW((void)sfc::quant::weight_scales(u, T, 2, G::tensor, bits), sfc::Error);
+  EXPECT_THROW((void)sfc::quant::weight_scales({}, T, 2, G::tensor, 8), sfc::Error);
+  EXPECT_THROW((void)sfc::quant::weight_scales(u, T, 2, static_cast<G>(7), 8), sfc::Error);
+  auto nan_u = u;
+  nan_u[5] = std::nan("");
+  EXPECT_THROW((void)sfc::quant::weight_scales(nan_u, T, 2, G::tensor, 8), sfc::Error);
+}
+
 TEST(Finetune, Errors) {
   const auto shape = sfc::Conv2dShape::square(1, 2, 2, 7, 3, 1);
   const std::vector<float> x(static_cast<std::size_t>(shape.input_elements()), 0.5f);
@@ -389,6 +433,45 @@ TEST(Finetune, Errors) {
   EXPECT_THROW(sfc::quant::finetune_power_of_two<Alg>(shape, x, w, p, {.target_input = std::span<const float>(x).first(3)}),
                sfc::Error);
   EXPECT_THROW(sfc::quant::finetune_power_of_two<Alg>(shape, x, w, p, {.target_input = nan_input}), sfc::Error);
+  // Subnormal scales, which the operator refuses, are refused here too.
+  bad = p;
+  bad.data_scales = {1e-40f};
+  EXPECT_THROW(sfc::quant::finetune_scales<Alg>(shape, x, w, bad, {.power_of_two = false}),
+               sfc::Error);
+  bad = p;
+  bad.weight_granularity = sfc::WeightGranularity::tensor;
+  bad.weight_scales = {1e-40f};
+  EXPECT_THROW(sfc::quant::finetune_scales<Alg>(shape, x, w, bad, {.power_of_two = false}),
+               sfc::Error);
+  bad = p;
+  bad.input_scale = 1e-40f;
+  EXPECT_THROW(sfc::quant::finetune_power_of_two<Alg>(shape, x, w, bad), sfc::Error);
+  bad = p;
+  bad.weight_granularity = static_cast<sfc::WeightGranularity>(9);
+  EXPECT_THROW(sfc::quant::finetune_power_of_two<Alg>(shape, x, w, bad), sfc::Error);
+}
+
+// A learning rate far too large leaves the scales at the ends of the float
+// range, not at NaN or infinity: whatever iterate is chosen, the operator
+// takes its scales. (Before the log2 scales were clamped, their NaN reached
+// an int conversion in power_of_two: the sanitizer pass, whose Clang
+// -fsanitize=undefined includes float-cast-overflow, stops there.)
+TEST(Finetune, LargeStepsKeepScalesUsable) {
+  const auto shape = sfc::Conv2dShape::square(1, 2, 2, 7, 3, 1);
+  const auto x = random_floats(static_cast<std::size_t>(shape.input_elements()), 5, false);
+  const auto w = random_floats(static_cast<std::size_t>(shape.weight_elements()), 6, false, 0.3f);
+  sfc::QuantizationParams p;
+  p.input_scale = sfc::quant::symmetric_scale(4.0, 8);
+  for (const bool power_of_two : {true, false}) {
+    const auto r = sfc::quant::finetune_scales<Alg>(
+        shape, x, w, p, {.iterations = 30, .learning_rate = 1e6, .power_of_two = power_of_two});
+    EXPECT_TRUE(std::isfinite(r.initial_mse));
+    EXPECT_TRUE(std::isfinite(r.final_mse));
+    EXPECT_EQ(r.mean_error.size(), 2U);
+    for (const float s : r.params.data_scales) EXPECT_TRUE(sfc::detail::usable_scale(s)) << s;
+    for (const float s : r.params.weight_scales) EXPECT_TRUE(sfc::detail::usable_scale(s)) << s;
+    EXPECT_NO_THROW(Op(shape, w, {}, r.params));
+  }
 }
 
 TEST(Metrics, CountsMatchTheAlgorithms) {

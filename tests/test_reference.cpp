@@ -789,6 +789,13 @@ TEST(ReferenceConv, RejectsBadBuffers) {
       {"output buffer overlaps bias buffer"});
   EXPECT_NO_THROW(conv2d_direct(s, in, std::span<const float>(shared_w).first(4), {},
                                 std::span<float>(shared_w).subspan(4)));
+
+  // Layouts cast from integers outside the enumeration.
+  expect_error([&] { conv2d_direct(s, in, w, {}, out, static_cast<sfc::Layout>(2)); },
+               {"in_layout is not a Layout (value 2)"});
+  expect_error(
+      [&] { conv2d_direct(s, in, w, {}, out, sfc::Layout::NCHW, static_cast<sfc::Layout>(-3)); },
+      {"out_layout is not a Layout (value -3)"});
 }
 
 TEST(ReferenceConv, RejectsBadZeroPointAndIntegerBuffers) {

@@ -1,11 +1,14 @@
 #pragma once
-// Buffer validation shared by every convolution entry point: sizes against
-// the shape, null pointers, the bias length, and output aliasing.
+// Argument validation shared by every convolution entry point: buffer sizes
+// against the shape, null pointers, the bias length, output aliasing,
+// layouts and quantization scales.
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -74,6 +77,38 @@ void check_finite(std::string_view who, std::string_view what, std::span<const T
   }
 }
 
+/// `value` as printf's %g prints it ("1e-40" where std::to_string gives
+/// "0.000000"), for error messages.
+inline std::string format_g(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", value);
+  return buf;
+}
+
+/// Whether `s` can serve as a quantization scale: finite, positive and a
+/// normal float (>= 2^-126, so that 1 / s is finite too).
+inline bool usable_scale(float s) noexcept {
+  return std::isfinite(s) && s >= std::numeric_limits<float>::min();
+}
+
+/// Throws unless usable_scale(s) ("<what> must be finite and positive (a
+/// normal float, >= 1.17549e-38), got 1e-40").
+inline void check_scale(std::string_view who, std::string_view what, float s) {
+  if (!usable_scale(s)) {
+    buffer_error(who, std::string(what) + " must be finite and positive (a normal float, >= " +
+                          format_g(std::numeric_limits<float>::min()) + "), got " + format_g(s));
+  }
+}
+
+/// Throws unless `layout` is one of the enumerators (a value cast from an
+/// out-of-range integer is not).
+inline void check_layout(std::string_view who, std::string_view what, Layout layout) {
+  if (layout != Layout::NCHW && layout != Layout::NHWC) {
+    buffer_error(who, std::string(what) + " is not a Layout (value " +
+                          std::to_string(static_cast<int>(layout)) + "); use NCHW or NHWC");
+  }
+}
+
 /// Throws unless the kernel of `shape` is R x R (an operator's algorithm).
 inline void check_kernel(std::string_view who, const Conv2dShape& shape, int R) {
   if (shape.kernel_h != R || shape.kernel_w != R) {
@@ -92,6 +127,14 @@ void check_run_buffers(std::string_view who, const Conv2dShape& shape, std::span
   check_buffer(who, "output", output, shape.output_elements());
   if (overlaps(output.data(), shape.output_elements(), input.data(), shape.input_elements())) {
     buffer_error(who, "output buffer overlaps input buffer");
+  }
+}
+
+/// Throws if an operator's packed weights are gone: `packed` is null only in
+/// a plan that was moved from.
+inline void check_planned(std::string_view who, const void* packed) {
+  if (packed == nullptr) {
+    buffer_error(who, "run() on a plan that was moved from (assign or construct a plan first)");
   }
 }
 

@@ -42,11 +42,18 @@
 /// Winograd's fractional transforms amplify rounding errors
 /// (tests/test_conv2d.cpp states the bounds). A NaN or infinity in the input
 /// makes the outputs of every tile whose window contains it NaN (direct
-/// convolution confines it to the R x R neighbourhood).
+/// convolution confines it to the R x R neighbourhood). Range: weights whose
+/// transform could overflow float (|w| x weight_growth > FLT_MAX) are
+/// refused at plan time; inputs within FLT_MAX / data_growth (the
+/// algorithm's constexpr gain, bounds.hpp) are transformed without
+/// overflow, and larger finite inputs can overflow in the data transform
+/// (infinite or NaN outputs) where direct convolution might not.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -128,6 +135,19 @@ inline bool weights_on_the_fly_pays(const TileGeometry& g, double adds_per_slot,
              kCachedWeightBytes;
 }
 
+/// Throws unless every field of `options` holds one of its enumerators (a
+/// value cast from an out-of-range integer does not).
+inline void check_options(const char* who, const ConvOptions& options) {
+  check_layout(who, "input_layout", options.input_layout);
+  check_layout(who, "output_layout", options.output_layout);
+  const WeightPath path = options.weight_path;
+  if (path != WeightPath::automatic && path != WeightPath::transformed &&
+      path != WeightPath::on_the_fly) {
+    throw Error(std::string(who) + ": weight_path is not a WeightPath (value " +
+                std::to_string(static_cast<int>(path)) + ")");
+  }
+}
+
 /// The quantized operator transforms its weights at plan time only.
 inline void check_weights_transformed(const char* who, const ConvOptions& options) {
   if (options.weight_path == WeightPath::on_the_fly) {
@@ -173,6 +193,7 @@ class Conv2d<float, Algorithm, Target> {
       : shape_(shape), options_(options) {
     throw_if_error(shape.validate(), kWho);
     detail::check_kernel(kWho, shape, R);
+    detail::check_options(kWho, options);
     if (shape.in_channels > kMaxChannels || shape.out_channels > kMaxChannels) {
       throw Error(std::string(kWho) + ": channel counts above " + std::to_string(kMaxChannels) +
                   " are not supported (got in_channels = " + std::to_string(shape.in_channels) +
@@ -182,13 +203,13 @@ class Conv2d<float, Algorithm, Target> {
     detail::check_bias(kWho, shape, bias);
     detail::check_finite(kWho, "weight", weights.first(static_cast<std::size_t>(shape.weight_elements())));
     detail::check_finite(kWho, "bias", bias);
-    geometry_ = detail::make_tile_geometry(
-        shape, M, R, T,
-        detail::BlockingPolicy{.in_lanes = kLanes,
-                               .out_multiple = kPanel,
-                               .gemm_rows = Target::gemm_rows,
-                               .input_bytes = sizeof(float),
-                               .product_bytes = sizeof(float)});
+    check_weight_range(weights.first(static_cast<std::size_t>(shape.weight_elements())));
+    geometry_ = detail::make_tile_geometry(kWho, shape, M, R, T,
+                                           detail::BlockingPolicy{.in_lanes = kLanes,
+                                                                  .out_multiple = kPanel,
+                                                                  .gemm_rows = Target::gemm_rows,
+                                                                  .input_bytes = sizeof(float),
+                                                                  .product_bytes = sizeof(float)});
     on_the_fly_ =
         options.weight_path == WeightPath::on_the_fly ||
         (options.weight_path == WeightPath::automatic &&
@@ -257,6 +278,21 @@ class Conv2d<float, Algorithm, Target> {
                                       p);
   }
 
+  /// Throws if a transformed weight could leave float range: every one (and,
+  /// on the fly, every partial sum forming it) is at most weight_growth x
+  /// max |w| in magnitude.
+  static void check_weight_range(std::span<const float> w) {
+    double max_abs = 0;
+    for (const float v : w) max_abs = std::max(max_abs, static_cast<double>(std::abs(v)));
+    const double growth = algorithm_2d::weight_growth.to_double();
+    if (max_abs * growth > static_cast<double>(std::numeric_limits<float>::max())) {
+      throw Error(std::string(kWho) + ": weights up to |w| = " + detail::format_g(max_abs) +
+                  " could overflow float once transformed (this algorithm's weight transform "
+                  "gains up to " +
+                  detail::format_g(growth) + "x); scale the weights down");
+    }
+  }
+
   /// U[panel_index(q, panel)][cin][j] = (G w[panel * kPanel + j][cin])_q,
   /// zero-padded.
   void pack_weights(std::span<const float> w) {
@@ -291,6 +327,7 @@ class Conv2d<float, Algorithm, Target> {
   }
 
   void compute(const float* input, float* output, float* workspace, RunOptions run_options) const {
+    detail::check_planned(kWho, packed_.data());
     const int threads = detail::useful_threads(
         detail::resolve_threads(run_options.threads, kWho), shape_.direct_macs());
     const detail::TileGeometry& g = geometry_;

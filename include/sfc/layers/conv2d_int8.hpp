@@ -131,6 +131,7 @@ class ExactConv2d {
       : shape_(shape), options_(options), zero_point_(zero_point) {
     throw_if_error(shape.validate(), kWho);
     detail::check_kernel(kWho, shape, R);
+    detail::check_options(kWho, options);
     if (zero_point < 0 || zero_point > 255 || (std::is_same_v<In, std::int8_t> && zero_point != 0)) {
       throw Error(std::string(kWho) + ": zero point " + std::to_string(zero_point) +
                   " is outside the input type's range");
@@ -147,13 +148,13 @@ class ExactConv2d {
                   std::to_string(R) + "x" + std::to_string(R) + " kernel with this bias)");
     }
     detail::check_buffer(kWho, "weight", weights, shape.weight_elements());
-    geometry_ = detail::make_tile_geometry(
-        shape, M, R, T,
-        detail::BlockingPolicy{.in_lanes = Target::i16_lanes,
-                               .out_multiple = kPanel,
-                               .gemm_rows = Target::s16_gemm_rows,
-                               .input_bytes = sizeof(std::int16_t),
-                               .product_bytes = product_bytes()});
+    geometry_ =
+        detail::make_tile_geometry(kWho, shape, M, R, T,
+                                   detail::BlockingPolicy{.in_lanes = Target::i16_lanes,
+                                                          .out_multiple = kPanel,
+                                                          .gemm_rows = Target::s16_gemm_rows,
+                                                          .input_bytes = sizeof(std::int16_t),
+                                                          .product_bytes = product_bytes()});
     // On the fly: int32 products of one channel group (the kernel sums every
     // input channel into one int32 accumulator).
     const bool can_form = product_bits() == 32 && int32_groups() == 1;
@@ -392,6 +393,7 @@ class ExactConv2d {
   template <class Out, class Convert>
   void compute(const In* input, Out* output, std::byte* workspace, RunOptions run_options,
                const Convert& convert) const {
+    detail::check_planned(kWho, packed_.data());
     if (product_bits() == 32) {
       compute_with<kernels::I32Ops<Target>>(input, output, workspace, run_options, convert);
       return;

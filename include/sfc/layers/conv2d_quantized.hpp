@@ -51,6 +51,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -96,6 +97,20 @@ struct QuantizationParams {
   std::vector<float> weight_scales;
 };
 
+namespace detail {
+
+/// Throws unless `g` is one of the enumerators (a value cast from an
+/// out-of-range integer is not).
+inline void check_granularity(std::string_view who, WeightGranularity g) {
+  if (g != WeightGranularity::tensor && g != WeightGranularity::slot &&
+      g != WeightGranularity::channel && g != WeightGranularity::slot_channel) {
+    throw Error(std::string(who) + ": weight_granularity is not a WeightGranularity (value " +
+                std::to_string(static_cast<int>(g)) + ")");
+  }
+}
+
+}  // namespace detail
+
 /// Target: the SIMD target of its kernels; by default simd::NativeQuantized,
 /// which is simd::Amx (the GEMM on AMX tiles, kernels/simd/amx.hpp) in builds
 /// with AMX and simd::Native otherwise. Every target gives the same int32
@@ -129,6 +144,7 @@ class QuantizedConv2d {
       : shape_(shape), options_(options), params_(params) {
     throw_if_error(shape.validate(), kWho);
     detail::check_kernel(kWho, shape, R);
+    detail::check_options(kWho, options);
     detail::check_weights_transformed(kWho, options);
     if (shape.in_channels > kernels::kMaxQ8Channels) {
       throw Error(std::string(kWho) + ": in_channels = " + std::to_string(shape.in_channels) +
@@ -140,13 +156,12 @@ class QuantizedConv2d {
     detail::check_finite(kWho, "weight", weights.first(static_cast<std::size_t>(shape.weight_elements())));
     detail::check_finite(kWho, "bias", bias);
     check_params();
-    geometry_ = detail::make_tile_geometry(
-        shape, M, R, T,
-        detail::BlockingPolicy{.in_lanes = Target::i16_lanes,
-                               .out_multiple = kPanel,
-                               .gemm_rows = Target::q8_gemm_rows,
-                               .input_bytes = 1,
-                               .product_bytes = sizeof(float)});
+    geometry_ = detail::make_tile_geometry(kWho, shape, M, R, T,
+                                           detail::BlockingPolicy{.in_lanes = Target::i16_lanes,
+                                                                  .out_multiple = kPanel,
+                                                                  .gemm_rows = Target::q8_gemm_rows,
+                                                                  .input_bytes = 1,
+                                                                  .product_bytes = sizeof(float)});
     set_data_scales();
     fuse_ = detail::fuse_panels(geometry_, sizeof(float));
     pack_weights(weights);
@@ -166,10 +181,16 @@ class QuantizedConv2d {
   std::pair<std::int32_t, std::int32_t> data_code_range() const noexcept {
     return {-(std::int32_t{1} << (params_.data_bits - 1)), (std::int32_t{1} << (params_.data_bits - 1)) - 1};
   }
-  /// The weight scale of (slot q, output channel o), whatever the granularity.
-  float weight_scale(int q, std::int64_t o) const { return weight_scales_[index(q, o)]; }
-  /// The weight code of (slot q, output channel o, input channel c).
+  /// The weight scale of (slot q, output channel o), whatever the
+  /// granularity. Throws sfc::Error for an index out of range.
+  float weight_scale(int q, std::int64_t o) const {
+    check_index(q, o, 0);
+    return weight_scales_[index(q, o)];
+  }
+  /// The weight code of (slot q, output channel o, input channel c). Throws
+  /// sfc::Error for an index out of range.
   std::int32_t weight_code(int q, std::int64_t o, std::int64_t c) const {
+    check_index(q, o, c);
     const std::int64_t Cp = geometry_.in_channels_padded;
     return packed_
         .data()[(panel_index(q, o / kPanel) * Cp + c / 4 * 4) * kPanel + (o % kPanel) * 4 + c % 4];
@@ -177,12 +198,14 @@ class QuantizedConv2d {
 
   /// The largest |transformed value| of every slot over `input` (int8,
   /// `layout`, the shape of `shape`): exact integers. Scales from sample
-  /// inputs: data_scale[q] = max_abs[q] * input_scale / (2^(b-1) - 1).
+  /// inputs: data_scale[q] = max(max_abs[q], 1) * input_scale / (2^(b-1) - 1)
+  /// (a slot the samples never made non-zero still needs a positive scale).
   static std::vector<std::int32_t> observe_max_abs(const Conv2dShape& shape,
                                                    std::span<const std::int8_t> input,
                                                    Layout layout = Layout::NCHW) {
     throw_if_error(shape.validate(), kWho);
     detail::check_kernel(kWho, shape, R);
+    detail::check_layout(kWho, "layout", layout);
     detail::check_buffer(kWho, "input", input, shape.input_elements());
     std::vector<std::int32_t> max_abs(T, 0);
     const std::int64_t H = shape.height, W = shape.width, C = shape.in_channels;
@@ -276,20 +299,27 @@ class QuantizedConv2d {
 
   [[noreturn]] void fail(const std::string& message) const { throw Error(std::string(kWho) + ": " + message); }
 
-  static bool usable_scale(float s) { return std::isfinite(s) && s >= std::numeric_limits<float>::min(); }
+  /// Throws unless q < T, o < out_channels, c < in_channels (all >= 0) in a
+  /// planned (not moved-from) operator.
+  void check_index(int q, std::int64_t o, std::int64_t c) const {
+    detail::check_planned(kWho, packed_.data());
+    if (q < 0 || q >= T || o < 0 || o >= shape_.out_channels || c < 0 || c >= shape_.in_channels) {
+      fail("index (slot " + std::to_string(q) + ", output channel " + std::to_string(o) +
+           ", input channel " + std::to_string(c) + ") is outside [0, " + std::to_string(T) +
+           ") x [0, " + std::to_string(shape_.out_channels) + ") x [0, " +
+           std::to_string(shape_.in_channels) + ")");
+    }
+  }
 
   float output_multiplier(float output_scale) const {
-    if (!usable_scale(output_scale) || !std::isfinite(1.0f / output_scale)) {
-      fail("output_scale must be finite and positive (got " + std::to_string(output_scale) + ")");
-    }
+    detail::check_scale(kWho, "output_scale", output_scale);
     return 1.0f / output_scale;
   }
 
   void check_params() const {
     const QuantizationParams& p = params_;
-    if (!usable_scale(p.input_scale)) {
-      fail("input_scale must be finite and positive (got " + std::to_string(p.input_scale) + ")");
-    }
+    detail::check_scale(kWho, "input_scale", p.input_scale);
+    detail::check_granularity(kWho, p.weight_granularity);
     for (const int bits : {p.data_bits, p.weight_bits}) {
       if (bits < 4 || bits > 8) fail("data_bits and weight_bits must be in [4, 8] (got " + std::to_string(bits) + ")");
     }
@@ -306,10 +336,8 @@ class QuantizedConv2d {
       fail("weight_scales must hold 0 or " + std::to_string(expected) + " values for this granularity (got " +
            std::to_string(p.weight_scales.size()) + ")");
     }
-    for (const float s : p.data_scales)
-      if (!usable_scale(s)) fail("data scales must be finite and positive (got " + std::to_string(s) + ")");
-    for (const float s : p.weight_scales)
-      if (!usable_scale(s)) fail("weight scales must be finite and positive (got " + std::to_string(s) + ")");
+    for (const float s : p.data_scales) detail::check_scale(kWho, "data scales", s);
+    for (const float s : p.weight_scales) detail::check_scale(kWho, "weight scales", s);
   }
 
   /// Data scales and the multipliers of the data codes.
@@ -329,17 +357,21 @@ class QuantizedConv2d {
       float s = params_.data_scales.empty()     ? static_cast<float>(l1[k] * kInt8MaxMagnitude * params_.input_scale / qmax)
                 : params_.data_scales.size() == 1 ? params_.data_scales[0]
                                                   : params_.data_scales[k];
-      if (!usable_scale(s)) fail("the data scale of slot " + std::to_string(q) + " is not usable");
+      if (!detail::usable_scale(s)) {  // only the default can be: given scales were checked
+        fail("the default data scale of slot " + std::to_string(q) + " (" + detail::format_g(s) +
+             ") is out of float range (input_scale = " + detail::format_g(params_.input_scale) +
+             ")");
+      }
       data_scales_[k] = s;
       multipliers_[k] = params_.input_scale / s;
-      if (!usable_scale(multipliers_[k])) {
+      if (!detail::usable_scale(multipliers_[k])) {
         fail("input_scale / data_scale of slot " + std::to_string(q) + " is out of float range");
       }
       // float(v) * multiplier must stay inside int32 for every int8 input,
       // so that rounding it to an integer (then clamping) is defined.
       if (l1[k] * kInt8MaxMagnitude * multipliers_[k] > kMaxScaledData) {
         fail("the data scale of slot " + std::to_string(q) + " is too small for input_scale (" +
-             std::to_string(s) + " vs " + std::to_string(params_.input_scale) +
+             detail::format_g(s) + " vs " + detail::format_g(params_.input_scale) +
              "): transformed values would exceed 2^30 data steps");
       }
     }
@@ -387,11 +419,19 @@ class QuantizedConv2d {
     for (int q = 0; q < T; ++q)
       for (std::int64_t o = 0; o < Cout; ++o) {
         const float s = scales[group(q, o)];
-        if (!usable_scale(s)) fail("a weight scale is not usable: " + std::to_string(s));
+        if (!detail::usable_scale(
+                s)) {  // only a default (max-abs) scale can be: given ones were checked
+          fail("the transformed weights of slot " + std::to_string(q) + ", output channel " +
+               std::to_string(o) + " are too small to quantize (max-abs scale " +
+               detail::format_g(s) + " is below the smallest normal float)");
+        }
         weight_scales_[index(q, o)] = s;
         const float combined = data_scales_[static_cast<std::size_t>(q)] * s;
-        if (!usable_scale(combined) || combined > 0x1p60f) {
-          fail("data_scale * weight_scale of slot " + std::to_string(q) + " is out of range");
+        if (!detail::usable_scale(combined) || combined > 0x1p60f) {
+          fail("data_scale * weight_scale of slot " + std::to_string(q) + " is out of range (" +
+               detail::format_g(combined) +
+               "; it must be a normal float of at most 2^60, so that dequantized int32 sums stay "
+               "well inside float range)");
         }
         std::int8_t* panel =
             packed_.data() + panel_index(q, o / kPanel) * Cp * kPanel + (o % kPanel) * 4;
@@ -410,6 +450,7 @@ class QuantizedConv2d {
   template <class Out>
   void compute(const std::int8_t* input, Out* output, float output_multiplier, std::byte* workspace,
                RunOptions run_options) const {
+    detail::check_planned(kWho, packed_.data());
     const int threads = detail::useful_threads(
         detail::resolve_threads(run_options.threads, kWho), shape_.direct_macs());
     const detail::TileGeometry& g = geometry_;

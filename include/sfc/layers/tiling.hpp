@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 #include "sfc/core/checked.hpp"
@@ -29,8 +30,13 @@
 
 namespace sfc::detail {
 
+/// ceil(x / d) for x >= 0, d > 0, without overflow.
+inline std::int64_t ceil_div(std::int64_t x, std::int64_t d) {
+  return x / d + (x % d != 0 ? 1 : 0);
+}
+
 inline std::int64_t round_up(std::int64_t x, std::int64_t multiple) {
-  return mul_or_throw((x + multiple - 1) / multiple, multiple);
+  return mul_or_throw(ceil_div(x, multiple), multiple);
 }
 
 /// Geometry of one tiled convolution: sizes in elements, fixed at plan time.
@@ -80,10 +86,9 @@ struct BlockingPolicy {
   std::int64_t max_tiles_per_block = 36;
 };
 
-/// The tile grid and blocking of a valid `shape` for an algorithm with output
-/// tile M, kernel R and T slots. Throws sfc::Error if a size overflows.
-inline TileGeometry make_tile_geometry(const Conv2dShape& shape, int M, int R, int T,
-                                       const BlockingPolicy& policy) {
+/// make_tile_geometry's work; its sfc::Error names the overflowing operation.
+inline TileGeometry make_tile_geometry_unchecked(const Conv2dShape& shape, int M, int R, int T,
+                                                 const BlockingPolicy& policy) {
   TileGeometry g;
   g.M = M;
   g.R = R;
@@ -100,13 +105,13 @@ inline TileGeometry make_tile_geometry(const Conv2dShape& shape, int M, int R, i
   g.out_width = shape.output_width();
   g.pad_top = shape.pad_top;
   g.pad_left = shape.pad_left;
-  g.tiles_h = (g.out_height + M - 1) / M;
-  g.tiles_w = (g.out_width + M - 1) / M;
+  g.tiles_h = ceil_div(g.out_height, M);
+  g.tiles_w = ceil_div(g.out_width, M);
   g.tiles_per_image = mul_or_throw(g.tiles_h, g.tiles_w);
   g.staged_out_h = mul_or_throw(g.tiles_h, M);
   g.staged_out_w = mul_or_throw(g.tiles_w, M);
-  g.staged_in_h = g.staged_out_h + R - 1;
-  g.staged_in_w = g.staged_out_w + R - 1;
+  g.staged_in_h = add_or_throw(g.staged_out_h, R - 1);
+  g.staged_in_w = add_or_throw(g.staged_out_w, R - 1);
 
   // Tiles per block: as many as fit the budget for transformed data and
   // products (more tiles = more reuse of each transformed weight), a whole
@@ -123,11 +128,25 @@ inline TileGeometry make_tile_geometry(const Conv2dShape& shape, int M, int R, i
       std::min(g.batch, std::max<std::int64_t>(1, (g.tiles_per_block + g.tiles_per_image - 1) /
                                                       g.tiles_per_image));
   // Validate every workspace size now, so run() cannot overflow.
-  (void)g.staged_input_elements();
-  (void)g.staged_output_elements();
-  (void)g.transformed_input_elements();
-  (void)g.products_elements();
+  const std::int64_t elements =
+      add_or_throw(add_or_throw(g.staged_input_elements(), g.staged_output_elements()),
+                   add_or_throw(g.transformed_input_elements(), g.products_elements()));
+  (void)add_or_throw(mul_or_throw(elements, 8), std::int64_t{1} << 12);
   return g;
+}
+
+/// The tile grid and blocking of a valid `shape` for an algorithm with output
+/// tile M, kernel R and T slots. Throws sfc::Error, prefixed by `who`, if a
+/// size overflows (also a workspace of 8 bytes per element: the operators'
+/// byte counts cannot overflow after this).
+inline TileGeometry make_tile_geometry(std::string_view who, const Conv2dShape& shape, int M, int R,
+                                       int T, const BlockingPolicy& policy) {
+  try {
+    return make_tile_geometry_unchecked(shape, M, R, T, policy);
+  } catch (const Error& e) {
+    throw Error(std::string(who) + ": the tiled buffers of " + shape.to_string() +
+                " overflow int64 (" + e.what() + ")");
+  }
 }
 
 /// Copies images [first, first + count) of `input` (layout `layout`) into the

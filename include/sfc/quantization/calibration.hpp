@@ -42,25 +42,32 @@ constexpr std::int32_t max_code(int bits) noexcept { return (std::int32_t{1} << 
 
 /// The scale that maps [-max_abs, max_abs] onto the signed b-bit codes
 /// without clipping: max_abs / (2^(b-1) - 1). A zero range gives 1 (any
-/// positive scale represents all-zero data exactly).
+/// positive scale represents all-zero data exactly). Throws where that
+/// scale is not a normal float (sfc::detail::usable_scale).
 inline float symmetric_scale(double max_abs, int bits) {
-  if (bits < 2 || bits > 16) throw Error("sfc::quant::symmetric_scale: bits must be in [2, 16]");
+  constexpr const char* who = "sfc::quant::symmetric_scale";
+  if (bits < 2 || bits > 16) throw Error(std::string(who) + ": bits must be in [2, 16]");
   if (!std::isfinite(max_abs) || max_abs < 0) {
-    throw Error("sfc::quant::symmetric_scale: max_abs must be finite and >= 0 (got " + std::to_string(max_abs) + ")");
+    throw Error(std::string(who) + ": max_abs must be finite and >= 0 (got " +
+                sfc::detail::format_g(max_abs) + ")");
   }
   if (max_abs == 0) return 1.0f;
   const auto s = static_cast<float>(max_abs / max_code(bits));
-  if (!(s >= std::numeric_limits<float>::min())) {
-    throw Error("sfc::quant::symmetric_scale: max_abs " + std::to_string(max_abs) + " is too small for float");
+  if (!sfc::detail::usable_scale(s)) {
+    throw Error(std::string(who) + ": max_abs " + sfc::detail::format_g(max_abs) +
+                " gives the scale " +
+                sfc::detail::format_g(static_cast<double>(max_abs / max_code(bits))) +
+                ", which is not a normal float");
   }
   return s;
 }
 
 /// int8 codes of float values: clamp(round_half_even(x / scale), -128, 127).
-/// Throws on a non-finite input or a scale that is not finite and positive.
+/// Throws on a non-finite input or a scale that is not a finite, positive,
+/// normal float.
 inline void quantize(std::span<const float> x, float scale, std::span<std::int8_t> codes) {
   constexpr const char* who = "sfc::quant::quantize";
-  if (!std::isfinite(scale) || !(scale > 0)) throw Error(std::string(who) + ": scale must be finite and positive");
+  sfc::detail::check_scale(who, "scale", scale);
   if (codes.size() < x.size()) {
     throw Error(std::string(who) + ": codes hold " + std::to_string(codes.size()) + " values, need " +
                 std::to_string(x.size()));
@@ -102,9 +109,22 @@ class SlotStatistics {
     return max_abs(q);
   }
 
-  /// Records one transformed value of every slot (values[q], q < slots()).
+  /// Largest |value| add() takes: the histogram holds one counter per
+  /// magnitude (8 MiB per slot at most). Transformed int8 data stay within
+  /// int16 (the quantized operator requires it), far below.
+  static constexpr std::int32_t kMaxAbsValue = std::int32_t{1} << 20;
+
+  /// Records one transformed value of every slot (values[q], q < slots()),
+  /// each of magnitude at most kMaxAbsValue.
   void add(std::span<const std::int32_t> values) {
     if (values.size() != min_.size()) throw Error("sfc::quant::SlotStatistics: one value per slot expected");
+    for (std::size_t q = 0; q < values.size(); ++q) {
+      if (values[q] < -kMaxAbsValue || values[q] > kMaxAbsValue) {
+        throw Error("sfc::quant::SlotStatistics: value " + std::to_string(values[q]) + " of slot " +
+                    std::to_string(q) +
+                    " exceeds 2^20 in magnitude (transformed int8 data stay within int16)");
+      }
+    }
     for (std::size_t q = 0; q < values.size(); ++q) {
       const std::int32_t v = values[q];
       min_[q] = count_ == 0 ? v : std::min(min_[q], v);
@@ -138,6 +158,7 @@ void observe(const Conv2dShape& shape, std::span<const std::int8_t> input, SlotS
   constexpr int M = A2::M, T = A2::T;
   throw_if_error(shape.validate(), who);
   sfc::detail::check_kernel(who, shape, A2::R);
+  sfc::detail::check_layout(who, "layout", layout);
   sfc::detail::check_buffer(who, "input", input, shape.input_elements());
   if (stats.slots() != T) {
     throw Error(std::string(who) + ": the statistics have " + std::to_string(stats.slots()) +
@@ -184,7 +205,7 @@ struct DataScaleOptions {
 inline std::vector<float> data_scales(const SlotStatistics& stats, float input_scale, const DataScaleOptions& options = {}) {
   constexpr const char* who = "sfc::quant::data_scales";
   if (options.bits < 4 || options.bits > 8) throw Error(std::string(who) + ": bits must be in [4, 8]");
-  if (!std::isfinite(input_scale) || !(input_scale > 0)) throw Error(std::string(who) + ": input_scale must be finite and positive");
+  sfc::detail::check_scale(who, "input_scale", input_scale);
   if (stats.count() == 0) throw Error(std::string(who) + ": no calibration data was observed");
   std::vector<double> range(static_cast<std::size_t>(stats.slots()));
   double largest = 0;
@@ -243,10 +264,16 @@ inline std::int64_t weight_groups(WeightGranularity g, int slots, std::int64_t o
 /// none are given), from transformed weights laid out as above.
 inline std::vector<float> weight_scales(std::span<const double> u, int slots, std::int64_t out_channels,
                                         WeightGranularity granularity, int bits) {
-  const std::int64_t groups = weight_groups(granularity, slots, out_channels);
-  if (slots < 1 || out_channels < 1 || u.size() % static_cast<std::size_t>(slots * out_channels) != 0) {
-    throw Error("sfc::quant::weight_scales: the transformed weights do not match slots x out_channels");
+  constexpr const char* who = "sfc::quant::weight_scales";
+  if (bits < 4 || bits > 8) throw Error(std::string(who) + ": bits must be in [4, 8]");
+  if (slots < 1 || out_channels < 1 || u.empty() ||
+      u.size() % static_cast<std::size_t>(slots * out_channels) != 0) {
+    throw Error(std::string(who) +
+                ": the transformed weights do not match slots x out_channels x in_channels");
   }
+  sfc::detail::check_granularity(who, granularity);
+  sfc::detail::check_finite(who, "transformed weight", u);
+  const std::int64_t groups = weight_groups(granularity, slots, out_channels);
   const auto Cin = static_cast<std::int64_t>(u.size()) / (slots * out_channels);
   std::vector<double> max_abs(static_cast<std::size_t>(groups), 0.0);
   for (int q = 0; q < slots; ++q)

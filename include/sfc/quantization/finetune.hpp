@@ -240,6 +240,10 @@ void gemm_nn_by_columns(std::int64_t m, std::int64_t n, std::int64_t k, const fl
 
 inline float power_of_two(double t) { return std::ldexp(1.0f, static_cast<int>(std::ceil(t))); }
 
+/// Range of the tuned log2 scales: 2^t and 2^ceil(t) stay normal floats
+/// (sfc::detail::usable_scale), whatever step the optimizer takes.
+inline constexpr double kMinLog2Scale = -126, kMaxLog2Scale = 127;
+
 /// Adam on a vector of log2 scales.
 struct Adam {
   explicit Adam(std::size_t n) : m(n, 0.0), v(n, 0.0) {}
@@ -251,6 +255,12 @@ struct Adam {
       m[i] = b1 * m[i] + (1 - b1) * g[i];
       v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
       t[i] -= step * (m[i] / c1) / (std::sqrt(v[i] / c2) + eps);
+      if (std::isnan(t[i])) {
+        throw Error(
+            "sfc::quant::finetune_scales: the scales diverged (a gradient was not finite); "
+            "lower learning_rate");
+      }
+      t[i] = std::clamp(t[i], kMinLog2Scale, kMaxLog2Scale);
     }
   }
   std::vector<double> m, v;
@@ -301,9 +311,8 @@ FinetuneResult finetune_scales(const Conv2dShape& shape, std::span<const float> 
   }
   for (const int bits : {start.data_bits, start.weight_bits})
     if (bits < 4 || bits > 8) throw Error(std::string(who) + ": data_bits and weight_bits must be in [4, 8]");
-  if (!std::isfinite(start.input_scale) || !(start.input_scale > 0)) {
-    throw Error(std::string(who) + ": input_scale must be finite and positive");
-  }
+  sfc::detail::check_scale(who, "input_scale", start.input_scale);
+  sfc::detail::check_granularity(who, start.weight_granularity);
 
   // Tiles, as the operators cut them.
   const std::int64_t Cin = shape.in_channels, H = shape.height, W = shape.width;
@@ -411,10 +420,8 @@ FinetuneResult finetune_scales(const Conv2dShape& shape, std::span<const float> 
   std::vector<float> weight0 =
       start.weight_scales.empty() ? weight_scales(u64, T, Cout, start.weight_granularity, start.weight_bits)
                                   : start.weight_scales;
-  for (const float s : data0)
-    if (!std::isfinite(s) || !(s > 0)) throw Error(std::string(who) + ": data scales must be finite and positive");
-  for (const float s : weight0)
-    if (!std::isfinite(s) || !(s > 0)) throw Error(std::string(who) + ": weight scales must be finite and positive");
+  for (const float s : data0) sfc::detail::check_scale(who, "data scales", s);
+  for (const float s : weight0) sfc::detail::check_scale(who, "weight scales", s);
   std::vector<double> td(data0.size()), tw(weight0.size());
   for (std::size_t i = 0; i < td.size(); ++i) td[i] = std::log2(static_cast<double>(data0[i]));
   for (std::size_t i = 0; i < tw.size(); ++i) tw[i] = std::log2(static_cast<double>(weight0[i]));

@@ -86,6 +86,8 @@ void conv2d_direct(const Conv2dShape& shape, std::span<const In> input, std::spa
   }
 
   check_conv_buffers(kFunctionName, shape, input, weights, bias, output);
+  sfc::detail::check_layout(kFunctionName, "in_layout", in_layout);
+  sfc::detail::check_layout(kFunctionName, "out_layout", out_layout);
 
   // --- computation --------------------------------------------------------
   const std::int64_t out_h = shape.output_height();
