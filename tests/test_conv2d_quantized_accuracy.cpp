@@ -213,7 +213,7 @@ TEST(QuantizedErrors, SubnormalScalesEnumsIndicesAndMovedFrom) {
                "output_layout is not a Layout (value 5)");
   // Weights too small for any normal scale: the default scales say why.
   const std::vector<float> tiny(w.size(), 1e-37f);
-  expect_error([&] { Conv conv(s, tiny, {}, {}); }, "are too small to quantize");
+  expect_error([&] { Conv conv(s, tiny, {}, {}); }, "too small or too large to quantize");
   p = {};
   p.data_scales = {1e30f};
   p.weight_scales = {1e30f};

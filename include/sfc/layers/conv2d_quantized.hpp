@@ -97,6 +97,38 @@ struct QuantizationParams {
   std::vector<float> weight_scales;
 };
 
+/// Group of (slot q, output channel o) under a weight granularity, and the
+/// number of groups (the size of QuantizationParams::weight_scales; index
+/// weight_group(g, q, o, Cout) there).
+inline std::int64_t weight_group(WeightGranularity g, int q, std::int64_t o,
+                                 std::int64_t out_channels) noexcept {
+  switch (g) {
+    case WeightGranularity::tensor:
+      return 0;
+    case WeightGranularity::slot:
+      return q;
+    case WeightGranularity::channel:
+      return o;
+    case WeightGranularity::slot_channel:
+      break;
+  }
+  return q * out_channels + o;
+}
+inline std::int64_t weight_groups(WeightGranularity g, int slots,
+                                  std::int64_t out_channels) noexcept {
+  switch (g) {
+    case WeightGranularity::tensor:
+      return 1;
+    case WeightGranularity::slot:
+      return slots;
+    case WeightGranularity::channel:
+      return out_channels;
+    case WeightGranularity::slot_channel:
+      break;
+  }
+  return slots * out_channels;
+}
+
 namespace detail {
 
 /// Throws unless `g` is one of the enumerators (a value cast from an
@@ -328,10 +360,7 @@ class QuantizedConv2d {
            std::to_string(p.data_scales.size()) + ")");
     }
     const std::int64_t Cout = shape_.out_channels;
-    const std::int64_t expected = p.weight_granularity == WeightGranularity::tensor    ? 1
-                                  : p.weight_granularity == WeightGranularity::slot    ? T
-                                  : p.weight_granularity == WeightGranularity::channel ? Cout
-                                                                                       : T * Cout;
+    const std::int64_t expected = weight_groups(p.weight_granularity, T, Cout);
     if (!p.weight_scales.empty() && static_cast<std::int64_t>(p.weight_scales.size()) != expected) {
       fail("weight_scales must hold 0 or " + std::to_string(expected) + " values for this granularity (got " +
            std::to_string(p.weight_scales.size()) + ")");
@@ -392,14 +421,8 @@ class QuantizedConv2d {
       }
     const std::int32_t wmax = (std::int32_t{1} << (params_.weight_bits - 1)) - 1;
     // Group of (q, o) under the granularity, and the default max-abs scales.
-    const auto group = [&](int q, std::int64_t o) -> std::size_t {
-      switch (params_.weight_granularity) {
-        case WeightGranularity::tensor: return 0;
-        case WeightGranularity::slot: return static_cast<std::size_t>(q);
-        case WeightGranularity::channel: return static_cast<std::size_t>(o);
-        case WeightGranularity::slot_channel: break;
-      }
-      return index(q, o);
+    const auto group = [&](int q, std::int64_t o) {
+      return static_cast<std::size_t>(weight_group(params_.weight_granularity, q, o, Cout));
     };
     std::vector<float> scales = params_.weight_scales;
     if (scales.empty()) {
@@ -419,11 +442,12 @@ class QuantizedConv2d {
     for (int q = 0; q < T; ++q)
       for (std::int64_t o = 0; o < Cout; ++o) {
         const float s = scales[group(q, o)];
-        if (!detail::usable_scale(
-                s)) {  // only a default (max-abs) scale can be: given ones were checked
-          fail("the transformed weights of slot " + std::to_string(q) + ", output channel " +
-               std::to_string(o) + " are too small to quantize (max-abs scale " +
-               detail::format_g(s) + " is below the smallest normal float)");
+        // Only a default (max-abs) scale can fail here: given ones were checked.
+        if (!detail::usable_scale(s)) {
+          fail("the default (max-abs) weight scale of slot " + std::to_string(q) +
+               ", output channel " + std::to_string(o) + " is " + detail::format_g(s) +
+               ", not a normal float: the transformed weights are too small or too large to "
+               "quantize");
         }
         weight_scales_[index(q, o)] = s;
         const float combined = data_scales_[static_cast<std::size_t>(q)] * s;

@@ -240,25 +240,10 @@ std::vector<double> transformed_weights(const Conv2dShape& shape, std::span<cons
 }
 
 /// Group of (slot q, output channel o) under a weight granularity, and the
-/// number of groups (the size of QuantizationParams::weight_scales).
-inline std::int64_t weight_group(WeightGranularity g, int q, std::int64_t o, std::int64_t out_channels) noexcept {
-  switch (g) {
-    case WeightGranularity::tensor: return 0;
-    case WeightGranularity::slot: return q;
-    case WeightGranularity::channel: return o;
-    case WeightGranularity::slot_channel: break;
-  }
-  return q * out_channels + o;
-}
-inline std::int64_t weight_groups(WeightGranularity g, int slots, std::int64_t out_channels) noexcept {
-  switch (g) {
-    case WeightGranularity::tensor: return 1;
-    case WeightGranularity::slot: return slots;
-    case WeightGranularity::channel: return out_channels;
-    case WeightGranularity::slot_channel: break;
-  }
-  return slots * out_channels;
-}
+/// number of groups (the size of QuantizationParams::weight_scales): the
+/// operator's own mapping (sfc/layers/conv2d_quantized.hpp).
+using sfc::weight_group;
+using sfc::weight_groups;
 
 /// Max-abs weight scales of every group (what QuantizedConv2d uses when
 /// none are given), from transformed weights laid out as above.

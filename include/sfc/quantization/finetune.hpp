@@ -302,6 +302,7 @@ FinetuneResult finetune_scales(const Conv2dShape& shape, std::span<const float> 
     throw Error(std::string(who) + ": learning_rate must be finite and positive");
   }
   const std::int64_t Cout = shape.out_channels;
+  sfc::detail::check_granularity(who, start.weight_granularity);
   const auto groups = weight_groups(start.weight_granularity, T, Cout);
   if (!start.data_scales.empty() && start.data_scales.size() != 1 && start.data_scales.size() != T) {
     throw Error(std::string(who) + ": data_scales must hold 0, 1 or " + std::to_string(T) + " values");
@@ -312,7 +313,6 @@ FinetuneResult finetune_scales(const Conv2dShape& shape, std::span<const float> 
   for (const int bits : {start.data_bits, start.weight_bits})
     if (bits < 4 || bits > 8) throw Error(std::string(who) + ": data_bits and weight_bits must be in [4, 8]");
   sfc::detail::check_scale(who, "input_scale", start.input_scale);
-  sfc::detail::check_granularity(who, start.weight_granularity);
 
   // Tiles, as the operators cut them.
   const std::int64_t Cin = shape.in_channels, H = shape.height, W = shape.width;
