@@ -93,20 +93,27 @@ TEST(ConvErrors, OptionsOutOfRange) {
 }
 
 // Finite weights whose transform would overflow float are refused at plan
-// time (they gave NaN outputs); the largest accepted ones give finite outputs.
+// time (they gave NaN outputs); weights as large whose slots stay in range
+// (one large tap per filter), and the largest weights the quick bound
+// passes, give finite outputs.
 TEST(ConvErrors, WeightsBeyondTheTransformsRange) {
   const auto s = sfc::Conv2dShape::same(1, 1, 1, 7, 7, 3, 3);
   const double growth = Conv::algorithm_2d::weight_growth.to_double();
   ASSERT_GT(growth, 1.0);
-  expect_error([&] { Conv conv(s, filled(s.weight_elements(), 3e38f)); },
-               "could overflow float once transformed");
-  const auto largest = static_cast<float>(0.99 * std::numeric_limits<float>::max() / growth);
-  for (const sfc::WeightPath path : {sfc::WeightPath::transformed, sfc::WeightPath::on_the_fly}) {
-    const Conv conv(s, filled(s.weight_elements(), largest), {}, {.weight_path = path});
-    const auto in = filled(s.input_elements(), 1e-30f);
+  expect_error([&] { Conv conv(s, filled(s.weight_elements(), 3e38f)); }, "could overflow float");
+  const auto in = filled(s.input_elements(), 1e-30f);
+  const auto finite_run = [&](const std::vector<float>& w, sfc::WeightPath path) {
+    const Conv conv(s, w, {}, {.weight_path = path});
     auto out = filled(s.output_elements());
     conv.run(in, out);
     for (const float v : out) ASSERT_TRUE(std::isfinite(v)) << v;
+  };
+  const auto largest = static_cast<float>(0.99 * std::numeric_limits<float>::max() / growth);
+  auto centre = filled(s.weight_elements(), 0.0f);
+  centre[4] = 1e38f;  // above FLT_MAX / growth, but each slot holds it once at most
+  for (const sfc::WeightPath path : {sfc::WeightPath::transformed, sfc::WeightPath::on_the_fly}) {
+    finite_run(filled(s.weight_elements(), largest), path);
+    finite_run(centre, path);
   }
 }
 

@@ -86,7 +86,8 @@ inline std::string format_g(double value) {
 }
 
 /// Whether `s` can serve as a quantization scale: finite, positive and a
-/// normal float (>= 2^-126, so that 1 / s is finite too).
+/// normal float (>= 2^-126; 1 / s is then finite too). The operators and
+/// the calibration tools apply this one rule.
 inline bool usable_scale(float s) noexcept {
   return std::isfinite(s) && s >= std::numeric_limits<float>::min();
 }

@@ -43,8 +43,8 @@
 /// (tests/test_conv2d.cpp states the bounds). A NaN or infinity in the input
 /// makes the outputs of every tile whose window contains it NaN (direct
 /// convolution confines it to the R x R neighbourhood). Range: weights whose
-/// transform could overflow float (|w| x weight_growth > FLT_MAX) are
-/// refused at plan time; inputs within FLT_MAX / data_growth (the
+/// transform could overflow float (a slot's sum of |coefficient| x |tap|
+/// above FLT_MAX) are refused at plan time; inputs within FLT_MAX / data_growth (the
 /// algorithm's constexpr gain, bounds.hpp) are transformed without
 /// overflow, and larger finite inputs can overflow in the data transform
 /// (infinite or NaN outputs) where direct convolution might not.
@@ -278,18 +278,34 @@ class Conv2d<float, Algorithm, Target> {
                                       p);
   }
 
-  /// Throws if a transformed weight could leave float range: every one (and,
-  /// on the fly, every partial sum forming it) is at most weight_growth x
-  /// max |w| in magnitude.
-  static void check_weight_range(std::span<const float> w) {
+  /// Throws if a transformed weight could leave float range: slot q of
+  /// filter (o, i), and on the fly every partial sum forming it, is at most
+  /// sum_k |slot_taps(q, k)| |w_k| in magnitude. That bound is taken only
+  /// where the quick one, max |w| x weight_growth, exceeds FLT_MAX.
+  void check_weight_range(std::span<const float> w) const {
+    constexpr double kMax = std::numeric_limits<float>::max();
     double max_abs = 0;
     for (const float v : w) max_abs = std::max(max_abs, static_cast<double>(std::abs(v)));
-    const double growth = algorithm_2d::weight_growth.to_double();
-    if (max_abs * growth > static_cast<double>(std::numeric_limits<float>::max())) {
-      throw Error(std::string(kWho) + ": weights up to |w| = " + detail::format_g(max_abs) +
-                  " could overflow float once transformed (this algorithm's weight transform "
-                  "gains up to " +
-                  detail::format_g(growth) + "x); scale the weights down");
+    if (max_abs * algorithm_2d::weight_growth.to_double() <= kMax) return;
+    constexpr const auto& taps = kernels::TileMaps<algorithm_2d>::slot_taps;
+    const std::int64_t filters = shape_.out_channels * shape_.in_channels;
+    for (std::int64_t f = 0; f < filters; ++f) {
+      const float* tap = w.data() + f * R * R;
+      for (int q = 0; q < T; ++q) {
+        double bound = 0;
+        for (int k = taps.begin[static_cast<std::size_t>(q)];
+             k < taps.begin[static_cast<std::size_t>(q) + 1]; ++k) {
+          bound += std::abs(taps.value[static_cast<std::size_t>(k)]) *
+                   std::abs(static_cast<double>(tap[taps.col[static_cast<std::size_t>(k)]]));
+        }
+        if (bound > kMax) {
+          throw Error(std::string(kWho) + ": the transformed weight of slot " + std::to_string(q) +
+                      " of output channel " + std::to_string(f / shape_.in_channels) +
+                      ", input channel " + std::to_string(f % shape_.in_channels) +
+                      " could overflow float (its taps' weighted sum reaches " +
+                      detail::format_g(bound) + "); scale the weights down");
+        }
+      }
     }
   }
 
