@@ -241,8 +241,8 @@ class QuantizedConv2d {
     detail::check_buffer(kWho, "input", input, shape.input_elements());
     std::vector<std::int32_t> max_abs(T, 0);
     const std::int64_t H = shape.height, W = shape.width, C = shape.in_channels;
-    const std::int64_t tiles_h = (shape.output_height() + M - 1) / M;
-    const std::int64_t tiles_w = (shape.output_width() + M - 1) / M;
+    const std::int64_t tiles_h = detail::ceil_div(shape.output_height(), M);
+    const std::int64_t tiles_w = detail::ceil_div(shape.output_width(), M);
     const auto at = [&](std::int64_t n, std::int64_t c, std::int64_t y, std::int64_t x) -> std::int32_t {
       if (y < 0 || y >= H || x < 0 || x >= W) return 0;
       return input[static_cast<std::size_t>(layout == Layout::NCHW ? ((n * C + c) * H + y) * W + x

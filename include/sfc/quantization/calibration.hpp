@@ -34,6 +34,7 @@
 #include "sfc/kernels/tile_transform.hpp"
 #include "sfc/layers/conv2d.hpp"
 #include "sfc/layers/conv2d_quantized.hpp"
+#include "sfc/layers/tiling.hpp"
 
 namespace sfc::quant {
 
@@ -55,8 +56,7 @@ inline float symmetric_scale(double max_abs, int bits) {
   const auto s = static_cast<float>(max_abs / max_code(bits));
   if (!sfc::detail::usable_scale(s)) {
     throw Error(std::string(who) + ": max_abs " + sfc::detail::format_g(max_abs) +
-                " gives the scale " +
-                sfc::detail::format_g(static_cast<double>(max_abs / max_code(bits))) +
+                " gives the scale " + sfc::detail::format_g(max_abs / max_code(bits)) +
                 ", which is not a normal float");
   }
   return s;
@@ -165,8 +165,8 @@ void observe(const Conv2dShape& shape, std::span<const std::int8_t> input, SlotS
                 " slots, the algorithm " + std::to_string(T));
   }
   const std::int64_t H = shape.height, W = shape.width, C = shape.in_channels;
-  const std::int64_t tiles_h = (shape.output_height() + M - 1) / M;
-  const std::int64_t tiles_w = (shape.output_width() + M - 1) / M;
+  const std::int64_t tiles_h = sfc::detail::ceil_div(shape.output_height(), M);
+  const std::int64_t tiles_w = sfc::detail::ceil_div(shape.output_width(), M);
   const auto at = [&](std::int64_t n, std::int64_t c, std::int64_t y, std::int64_t x) -> double {
     if (y < 0 || y >= H || x < 0 || x >= W) return 0;
     return input[static_cast<std::size_t>(layout == Layout::NCHW ? ((n * C + c) * H + y) * W + x

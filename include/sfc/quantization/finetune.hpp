@@ -64,6 +64,7 @@
 #include "sfc/kernels/tile_transform.hpp"
 #include "sfc/layers/conv2d.hpp"
 #include "sfc/layers/conv2d_quantized.hpp"
+#include "sfc/layers/tiling.hpp"
 #include "sfc/quantization/calibration.hpp"
 
 namespace sfc::quant {
@@ -317,7 +318,7 @@ FinetuneResult finetune_scales(const Conv2dShape& shape, std::span<const float> 
   // Tiles, as the operators cut them.
   const std::int64_t Cin = shape.in_channels, H = shape.height, W = shape.width;
   const std::int64_t OH = shape.output_height(), OW = shape.output_width();
-  const std::int64_t tiles_h = (OH + M - 1) / M, tiles_w = (OW + M - 1) / M;
+  const std::int64_t tiles_h = sfc::detail::ceil_div(OH, M), tiles_w = sfc::detail::ceil_div(OW, M);
   const std::int64_t Nt = product_or_throw({shape.batch, tiles_h, tiles_w});
   const auto tile_at = [&](std::int64_t t) {
     return std::array<std::int64_t, 3>{t / (tiles_h * tiles_w), t / tiles_w % tiles_h, t % tiles_w};

@@ -28,6 +28,7 @@
 #include "sfc/core/error.hpp"
 #include "sfc/kernels/tile_transform.hpp"
 #include "sfc/layers/conv2d.hpp"
+#include "sfc/layers/tiling.hpp"
 
 namespace sfc::quant {
 
@@ -131,8 +132,9 @@ LayerCost fast_cost(const Conv2dShape& shape, const BitWidths& bits = {}) {
   constexpr std::int64_t output_adds = detail::additions_of(Maps::recon) + (K + M) * detail::additions_of(Maps::ox);
   constexpr std::int64_t output_scalings =
       detail::scalings_of(Maps::recon) + (K + M) * detail::scalings_of(Maps::ox);
-  const std::int64_t tiles = product_or_throw(
-      {shape.batch, (shape.output_height() + M - 1) / M, (shape.output_width() + M - 1) / M});
+  const std::int64_t tiles =
+      product_or_throw({shape.batch, sfc::detail::ceil_div(shape.output_height(), M),
+                        sfc::detail::ceil_div(shape.output_width(), M)});
   const std::int64_t Cin = shape.in_channels, Cout = shape.out_channels;
   LayerCost c;
   c.multiplications = product_or_throw({tiles, T, Cin, Cout});
