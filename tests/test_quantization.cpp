@@ -84,7 +84,6 @@ TEST(SlotStatistics, MinMaxAndExactPercentiles) {
   EXPECT_THROW(sfc::quant::SlotStatistics(0), sfc::Error);
 }
 
-// The statistics see exactly the tiles the operator quantizes.
 // Values beyond 2^20 in magnitude (INT32_MIN's magnitude overflowed int32;
 // 2^30 sized a histogram of 8 GiB) are refused.
 TEST(SlotStatistics, RefusesValuesBeyondTheHistogram) {
@@ -101,6 +100,7 @@ TEST(SlotStatistics, RefusesValuesBeyondTheHistogram) {
   EXPECT_EQ(stats.percentile_abs(0, 1.0), kMax);
 }
 
+// The statistics see exactly the tiles the operator quantizes.
 TEST(Calibration, ObserveMatchesTheOperator) {
   const auto shape = sfc::Conv2dShape::square(2, 5, 3, 17, 3, 1);
   std::mt19937 rng(3);
