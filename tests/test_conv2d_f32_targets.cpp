@@ -163,4 +163,41 @@ TEST(TileGeometry, WritesOutputInPlaceOnlyWhenStagingWouldCopy) {
           geometry(28, 64), Layout::NHWC)));
 }
 
+// The cached-block budget shrinks a block of fp32 SFC-6(7x7) tiles (132 x C
+// x 4 bytes of data and as many of products per tile) only where the
+// transformed weights are small enough to stream once more per block.
+TEST(TileGeometry, CachedBlockBudgetBindsOnlyWhereTheWeightsAreSmall) {
+  const auto tiles_per_block = [](std::int64_t channels, std::int64_t size,
+                                  std::int64_t cached_bytes) {
+    sfc::Conv2dShape s;
+    s.batch = 8;
+    s.in_channels = s.out_channels = channels;
+    s.height = s.width = size;
+    s.kernel_h = s.kernel_w = 3;
+    s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 1;
+    return sfc::detail::make_tile_geometry("test", s, 7, 3, 132,
+                                           sfc::detail::BlockingPolicy{
+                                               .in_lanes = 16,
+                                               .out_multiple = 32,
+                                               .gemm_rows = 12,
+                                               .cached_block_bytes = cached_bytes,
+                                               .weight_bytes = 4,
+                                           })
+        .tiles_per_block;
+  };
+  constexpr std::int64_t budget = std::int64_t{7} << 20;
+  // C = 256: 270 KB per tile, 27 tiles fit 7 MiB: 24 (whole register
+  // blocks) instead of the 32 tiles of 8 images; weights 34.6 MB.
+  EXPECT_EQ(tiles_per_block(256, 14, 0), 32);
+  EXPECT_EQ(tiles_per_block(256, 14, budget), 24);
+  // C = 128: 54 tiles fit; max_tiles_per_block (36) binds first.
+  EXPECT_EQ(tiles_per_block(128, 28, budget), 36);
+  // C = 512: 138 MB of weights (more than 8 x the budget): the block keeps
+  // every tile of the call rather than stream them twice.
+  EXPECT_EQ(tiles_per_block(512, 28, budget), 36);
+  // Never fewer tiles than one register block (C = 64: 68 KB per tile,
+  // 2.2 MB of weights, a budget of 4 tiles).
+  EXPECT_EQ(tiles_per_block(64, 56, 300000), 12);
+}
+
 }  // namespace

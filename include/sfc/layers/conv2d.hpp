@@ -204,19 +204,22 @@ class Conv2d<float, Algorithm, Target> {
     detail::check_finite(kWho, "weight", weights.first(static_cast<std::size_t>(shape.weight_elements())));
     detail::check_finite(kWho, "bias", bias);
     check_weight_range(weights.first(static_cast<std::size_t>(shape.weight_elements())));
-    geometry_ = detail::make_tile_geometry(kWho, shape, M, R, T,
-                                           detail::BlockingPolicy{.in_lanes = kLanes,
-                                                                  .out_multiple = kPanel,
-                                                                  .gemm_rows = Target::gemm_rows,
-                                                                  .input_bytes = sizeof(float),
-                                                                  .product_bytes = sizeof(float)});
+    geometry_ =
+        detail::make_tile_geometry(kWho, shape, M, R, T,
+                                   detail::BlockingPolicy{.in_lanes = kLanes,
+                                                          .out_multiple = kPanel,
+                                                          .gemm_rows = Target::gemm_rows,
+                                                          .input_bytes = sizeof(float),
+                                                          .product_bytes = sizeof(float),
+                                                          .cached_block_bytes = kCachedBlockBytes,
+                                                          .weight_bytes = sizeof(float)});
     on_the_fly_ =
         options.weight_path == WeightPath::on_the_fly ||
         (options.weight_path == WeightPath::automatic &&
          detail::weights_on_the_fly_pays(geometry_, kernels::taps_adds_per_slot<algorithm_2d>,
                                          kLanes, sizeof(float)));
     // On the fly, one item runs every slot of a panel (the fused order).
-    fuse_ = on_the_fly_ || detail::fuse_panels(geometry_, sizeof(float));
+    fuse_ = on_the_fly_ || detail::fuse_panels(geometry_, sizeof(float), kFuseBytes);
     if (on_the_fly_) {
       pack_taps(weights);
     } else {
@@ -266,6 +269,15 @@ class Conv2d<float, Algorithm, Target> {
   static constexpr int kPanel = kernels::panel_width<Target>;
   static constexpr std::size_t kAlignSlack = AlignedBuffer<float>::alignment / sizeof(float);
   static constexpr std::int64_t kMaxChannels = std::int64_t{1} << 24;
+  // Blocking of the fp32 operator (detail::BlockingPolicy::cached_block_bytes,
+  // detail::fuse_panels), measured on the Intel Xeon of bench/RESULTS.md
+  // ("Blocks sized by bytes"), 1 thread, against the int8 operators' 32 MiB
+  // and 1 MiB: SFC-6(7x7) NHWC batch 8 C=256@14 7.1-7.9 -> 6.1-6.5 ms with
+  // the block budget (24 tiles per block instead of 32); fusing only above
+  // 4 MiB of products, batch 8 C=128@28 6.9 -> 6.2 ms, VGG C=128@112 14.7 ->
+  // 12.9 ms, no layer more than 5% slower.
+  static constexpr std::int64_t kCachedBlockBytes = std::int64_t{7} << 20;
+  static constexpr std::int64_t kFuseBytes = std::int64_t{4} << 20;
   using V = typename Target::f32;
   using Ops = kernels::F32Ops<Target>;
   using Input = kernels::InputTransform<algorithm_2d, Ops>;

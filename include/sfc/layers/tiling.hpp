@@ -84,7 +84,22 @@ struct BlockingPolicy {
   // fp32 SFC-6(6x6), on the AVX2 machine of bench/RESULTS.md).
   std::int64_t max_block_bytes = std::int64_t{32} << 20;  ///< transformed data and products of one block
   std::int64_t max_tiles_per_block = 36;
+  // A tighter budget, for operators that set it (0: none): a block whose
+  // transformed data and products outgrow it runs its GEMM from L3 (fp32
+  // SFC-6(7x7): 132 x Cin x 4 bytes of data per tile, as much of products).
+  // It applies only where streaming the transformed weights once more per
+  // extra block costs less than that: weights of at most
+  // kWeightsPerCachedBlock x the budget. Measured on the Intel Xeon of
+  // bench/RESULTS.md (2 MiB L2, "Blocks sized by bytes"), fp32 SFC-6(7x7)
+  // batch 8, 1 thread: C=256@14 (weights 34.6 MB) 7.6 -> 6.1 ms with 24
+  // instead of 32 tiles per block; VGG C=512@28 (138 MB), where the budget
+  // would split 16 tiles into 12 + 4, 20 -> 30 ms.
+  std::int64_t cached_block_bytes = 0;
+  std::int64_t weight_bytes = 0;  ///< bytes of one transformed weight
 };
+
+/// See BlockingPolicy::cached_block_bytes.
+inline constexpr std::int64_t kWeightsPerCachedBlock = 8;
 
 /// make_tile_geometry's work; its sfc::Error names the overflowing operation.
 inline TileGeometry make_tile_geometry_unchecked(const Conv2dShape& shape, int M, int R, int T,
@@ -119,7 +134,14 @@ inline TileGeometry make_tile_geometry_unchecked(const Conv2dShape& shape, int M
   const std::int64_t per_tile =
       mul_or_throw(T, add_or_throw(mul_or_throw(g.in_channels_padded, policy.input_bytes),
                                    mul_or_throw(g.out_channels_padded, policy.product_bytes)));
-  std::int64_t tiles = std::min(policy.max_tiles_per_block, policy.max_block_bytes / per_tile);
+  std::int64_t budget = policy.max_block_bytes;
+  if (policy.cached_block_bytes > 0) {
+    const std::int64_t weights =
+        product_or_throw({T, g.in_channels_padded, g.out_channels_padded, policy.weight_bytes});
+    if (weights / kWeightsPerCachedBlock <= policy.cached_block_bytes)
+      budget = std::min(budget, policy.cached_block_bytes);
+  }
+  std::int64_t tiles = std::min(policy.max_tiles_per_block, budget / per_tile);
   tiles = std::max<std::int64_t>(policy.gemm_rows, tiles / policy.gemm_rows * policy.gemm_rows);
   const std::int64_t total_tiles = mul_or_throw(g.batch, g.tiles_per_image);
   g.tiles_per_block = std::min(tiles, total_tiles);
@@ -396,13 +418,14 @@ inline std::int64_t weight_panel_index(const TileGeometry& g, bool fused, std::i
 }
 
 /// Whether run_tiled should fuse: when a block's products
-/// (`product_bytes` each, T per tile and output channel) exceed what a
-/// core's cache keeps between the two stages (measured: fusing made SFC-6(7x7)
-/// fp32 batch 8 C=256@14 14% faster, batch 1 C=256@14, 540 KB of products,
-/// 15% slower).
-inline bool fuse_panels(const TileGeometry& g, std::int64_t product_bytes) {
-  constexpr std::int64_t kCacheBytes = std::int64_t{1} << 20;
-  return g.tiles_per_block * g.T * g.out_channels_padded * product_bytes > kCacheBytes;
+/// (`product_bytes` each, T per tile and output channel) exceed
+/// `cache_bytes`, what a core's cache keeps between the two stages. The
+/// default, 1 MiB, is the int8 operators' (measured on an earlier machine: fusing made
+/// SFC-6(7x7) fp32 batch 8 C=256@14 14% faster, batch 1 C=256@14, 540 KB of
+/// products, 15% slower); the fp32 operator passes its own (conv2d.hpp).
+inline bool fuse_panels(const TileGeometry& g, std::int64_t product_bytes,
+                        std::int64_t cache_bytes = std::int64_t{1} << 20) {
+  return g.tiles_per_block * g.T * g.out_channels_padded * product_bytes > cache_bytes;
 }
 
 }  // namespace sfc::detail
