@@ -193,7 +193,8 @@ TEST(TileGeometry, CachedBlockBudgetBindsOnlyWhereTheWeightsAreSmall) {
   // C = 128: 54 tiles fit; max_tiles_per_block (36) binds first.
   EXPECT_EQ(tiles_per_block(128, 28, budget), 36);
   // C = 512: 138 MB of weights (more than 8 x the budget): the block keeps
-  // every tile of the call rather than stream them twice.
+  // max_tiles_per_block tiles, where the budget (12) would stream the
+  // weights three times as often.
   EXPECT_EQ(tiles_per_block(512, 28, budget), 36);
   // Never fewer tiles than one register block (C = 64: 68 KB per tile,
   // 2.2 MB of weights, a budget of 4 tiles).

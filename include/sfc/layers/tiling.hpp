@@ -84,12 +84,13 @@ struct BlockingPolicy {
   // fp32 SFC-6(6x6), on the AVX2 machine of bench/RESULTS.md).
   std::int64_t max_block_bytes = std::int64_t{32} << 20;  ///< transformed data and products of one block
   std::int64_t max_tiles_per_block = 36;
-  // A tighter budget, for operators that set it (0: none): a block whose
-  // transformed data and products outgrow it runs its GEMM from L3 (fp32
-  // SFC-6(7x7): 132 x Cin x 4 bytes of data per tile, as much of products).
-  // It applies only where streaming the transformed weights once more per
-  // extra block costs less than that: weights of at most
-  // kWeightsPerCachedBlock x the budget. Measured on the Intel Xeon of
+  // A tighter budget, for operators that set it (0: none): where a block's
+  // transformed data and products outgrow it, its GEMM slows down (fp32
+  // SFC-6(7x7), 132 x Cin x 4 bytes of data per tile and as many of
+  // products: at C = 256, bench_gemm's rate with 32-48 tiles is 70-85% of
+  // its rate with 12-24). It applies only where streaming the transformed
+  // weights once more per extra block costs less than that: weights of at
+  // most kWeightsPerCachedBlock x the budget. Measured on the Intel Xeon of
   // bench/RESULTS.md (2 MiB L2, "Blocks sized by bytes"), fp32 SFC-6(7x7)
   // batch 8, 1 thread: C=256@14 (weights 34.6 MB) 7.6 -> 6.1 ms with 24
   // instead of 32 tiles per block; VGG C=512@28 (138 MB), where the budget
