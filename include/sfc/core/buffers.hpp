@@ -101,6 +101,14 @@ inline void check_scale(std::string_view who, std::string_view what, float s) {
   }
 }
 
+/// Throws unless `bits`, a width of quantization codes, is one the quantized
+/// operator supports: 4 to 8 ("<what> must be in [4, 8] (got 3)").
+inline void check_code_bits(std::string_view who, std::string_view what, int bits) {
+  if (bits < 4 || bits > 8) {
+    buffer_error(who, std::string(what) + " must be in [4, 8] (got " + std::to_string(bits) + ")");
+  }
+}
+
 /// Throws unless `layout` is one of the enumerators (a value cast from an
 /// out-of-range integer is not).
 inline void check_layout(std::string_view who, std::string_view what, Layout layout) {

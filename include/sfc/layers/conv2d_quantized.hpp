@@ -353,7 +353,7 @@ class QuantizedConv2d {
     detail::check_scale(kWho, "input_scale", p.input_scale);
     detail::check_granularity(kWho, p.weight_granularity);
     for (const int bits : {p.data_bits, p.weight_bits}) {
-      if (bits < 4 || bits > 8) fail("data_bits and weight_bits must be in [4, 8] (got " + std::to_string(bits) + ")");
+      detail::check_code_bits(kWho, "data_bits and weight_bits", bits);
     }
     if (!p.data_scales.empty() && p.data_scales.size() != 1 && p.data_scales.size() != T) {
       fail("data_scales must hold 0, 1 or " + std::to_string(T) + " values (got " +

@@ -204,7 +204,7 @@ struct DataScaleOptions {
 /// zero gets the scale of the largest slot.
 inline std::vector<float> data_scales(const SlotStatistics& stats, float input_scale, const DataScaleOptions& options = {}) {
   constexpr const char* who = "sfc::quant::data_scales";
-  if (options.bits < 4 || options.bits > 8) throw Error(std::string(who) + ": bits must be in [4, 8]");
+  sfc::detail::check_code_bits(who, "bits", options.bits);
   sfc::detail::check_scale(who, "input_scale", input_scale);
   if (stats.count() == 0) throw Error(std::string(who) + ": no calibration data was observed");
   std::vector<double> range(static_cast<std::size_t>(stats.slots()));
@@ -250,7 +250,7 @@ using sfc::weight_groups;
 inline std::vector<float> weight_scales(std::span<const double> u, int slots, std::int64_t out_channels,
                                         WeightGranularity granularity, int bits) {
   constexpr const char* who = "sfc::quant::weight_scales";
-  if (bits < 4 || bits > 8) throw Error(std::string(who) + ": bits must be in [4, 8]");
+  sfc::detail::check_code_bits(who, "bits", bits);
   if (slots < 1 || out_channels < 1 || u.empty() ||
       u.size() % static_cast<std::size_t>(slots * out_channels) != 0) {
     throw Error(std::string(who) +

@@ -312,7 +312,7 @@ FinetuneResult finetune_scales(const Conv2dShape& shape, std::span<const float> 
     throw Error(std::string(who) + ": weight_scales must hold 0 or " + std::to_string(groups) + " values");
   }
   for (const int bits : {start.data_bits, start.weight_bits})
-    if (bits < 4 || bits > 8) throw Error(std::string(who) + ": data_bits and weight_bits must be in [4, 8]");
+    sfc::detail::check_code_bits(who, "data_bits and weight_bits", bits);
   sfc::detail::check_scale(who, "input_scale", start.input_scale);
 
   // Tiles, as the operators cut them.
