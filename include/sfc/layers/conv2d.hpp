@@ -201,9 +201,11 @@ class Conv2d<float, Algorithm, Target> {
     }
     detail::check_buffer(kWho, "weight", weights, shape.weight_elements());
     detail::check_bias(kWho, shape, bias);
-    detail::check_finite(kWho, "weight", weights.first(static_cast<std::size_t>(shape.weight_elements())));
+    const std::span<const float> filters =
+        weights.first(static_cast<std::size_t>(shape.weight_elements()));
+    detail::check_finite(kWho, "weight", filters);
     detail::check_finite(kWho, "bias", bias);
-    check_weight_range(weights.first(static_cast<std::size_t>(shape.weight_elements())));
+    check_weight_range(filters);
     geometry_ =
         detail::make_tile_geometry(kWho, shape, M, R, T,
                                    detail::BlockingPolicy{.in_lanes = kLanes,
